@@ -1,0 +1,1 @@
+"""imwallet: domain services and the composition root."""

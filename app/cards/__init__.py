@@ -1,0 +1,1 @@
+"""Bank cards: validation, binding through the card processor seam."""

@@ -1,0 +1,1 @@
+"""Chat: conversations, messages, read positions, support tickets."""

@@ -1,0 +1,75 @@
+"""The `imwallet` command: serve (migrating first), migrate, and operator tools."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+
+import uvicorn
+from tortoise import Tortoise
+from tortoise.migrations.api import migrate as tortoise_migrate
+
+from app.settings import Settings
+
+
+async def apply_migrations(settings: Settings) -> None:
+    """Apply pending migrations; idempotent."""
+    await tortoise_migrate(config=settings.tortoise_config())
+    await Tortoise.close_connections()
+
+
+def _serve(args: argparse.Namespace) -> int:
+    settings = Settings()
+    asyncio.run(apply_migrations(settings))
+    if args.workers > 1 and not settings.is_postgres:
+        print("SQLite serves one process only: use DATABASE_URL=postgres://... for --workers > 1",
+              file=sys.stderr)
+        return 2
+    uvicorn.run("app.main:app", host=args.host, port=args.port, workers=args.workers, lifespan="on",
+                ws_max_size=settings.max_body_bytes, proxy_headers=True)
+    return 0
+
+
+def _migrate(_: argparse.Namespace) -> int:
+    asyncio.run(apply_migrations(Settings()))
+    print("migrations applied")
+    return 0
+
+
+def _export_schema(args: argparse.Namespace) -> int:
+    from schema import export_sdl
+
+    sdl = export_sdl()
+    if args.output == "-":
+        sys.stdout.write(sdl)
+    else:
+        with open(args.output, "w", encoding="utf-8") as fh:
+            fh.write(sdl)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="imwallet", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    serve = sub.add_parser("serve", help="apply pending migrations, then serve HTTP and websockets")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--workers", type=int, default=1)
+    serve.set_defaults(func=_serve)
+    sub.add_parser("migrate", help="apply pending migrations").set_defaults(func=_migrate)
+    export = sub.add_parser("export-schema", help="write the GraphQL SDL")
+    export.add_argument("--output", default="schema.graphql")
+    export.set_defaults(func=_export_schema)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    args = build_parser().parse_args(argv)
+    return int(args.func(args))
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,147 @@
+"""Domain errors: what a client can act on, carried as data. The schema maps each to a GraphQL type."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+
+class ErrorCode(StrEnum):
+    INVALID_INPUT = "INVALID_INPUT"
+    NOT_AUTHENTICATED = "NOT_AUTHENTICATED"
+    NOT_FOUND = "NOT_FOUND"
+    FORBIDDEN = "FORBIDDEN"
+    RATE_LIMITED = "RATE_LIMITED"
+    INVALID_CREDENTIALS = "INVALID_CREDENTIALS"
+    INVALID_CODE = "INVALID_CODE"
+    ALREADY_EXISTS = "ALREADY_EXISTS"
+    IDENTITY_REJECTED = "IDENTITY_REJECTED"
+    VERIFICATION_REQUIRED = "VERIFICATION_REQUIRED"
+    INVALID_PIN = "INVALID_PIN"
+    PIN_LOCKED = "PIN_LOCKED"
+    INSUFFICIENT_FUNDS = "INSUFFICIENT_FUNDS"
+    LIMIT_EXCEEDED = "LIMIT_EXCEEDED"
+    CARD_DECLINED = "CARD_DECLINED"
+    IDEMPOTENCY_CONFLICT = "IDEMPOTENCY_CONFLICT"
+    CONFLICT = "CONFLICT"
+    TEMPORARILY_UNAVAILABLE = "TEMPORARILY_UNAVAILABLE"
+
+
+class DomainError(Exception):
+    """Base of every error a client is expected to handle."""
+
+    code: ErrorCode = ErrorCode.CONFLICT
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+@dataclass(frozen=True)
+class FieldProblem:
+    field: str
+    message: str
+
+
+class InvalidInput(DomainError):
+    code = ErrorCode.INVALID_INPUT
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}")
+        self.problems = [FieldProblem(field, message)]
+
+
+class NotAuthenticated(DomainError):
+    code = ErrorCode.NOT_AUTHENTICATED
+
+    def __init__(self) -> None:
+        super().__init__("Sign in first.")
+
+
+class NotFound(DomainError):
+    code = ErrorCode.NOT_FOUND
+
+    def __init__(self, what: str = "object") -> None:
+        super().__init__(f"No such {what}.")
+
+
+class Forbidden(DomainError):
+    code = ErrorCode.FORBIDDEN
+
+
+class RateLimited(DomainError):
+    code = ErrorCode.RATE_LIMITED
+
+    def __init__(self, retry_after_seconds: int) -> None:
+        super().__init__(f"Too many attempts; try again in {retry_after_seconds} s.")
+        self.retry_after_seconds = retry_after_seconds
+
+
+class InvalidCredentials(DomainError):
+    code = ErrorCode.INVALID_CREDENTIALS
+
+    def __init__(self) -> None:
+        super().__init__("Wrong phone number or password.")
+
+
+class InvalidCode(DomainError):
+    code = ErrorCode.INVALID_CODE
+
+    def __init__(self, attempts_left: int) -> None:
+        msg = "The code is wrong." if attempts_left else "The code is wrong, expired or used; request a new one."
+        super().__init__(msg)
+        self.attempts_left = attempts_left
+
+
+class AlreadyExists(DomainError):
+    code = ErrorCode.ALREADY_EXISTS
+
+
+class IdentityRejected(DomainError):
+    code = ErrorCode.IDENTITY_REJECTED
+
+    def __init__(self, reason: str, message: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+
+
+@dataclass
+class Requirement:
+    """One gate still to pass, e.g. IDENTITY, PAYMENT_PIN, or a code of some purpose."""
+
+    name: str
+    purpose: str | None = None
+
+
+class VerificationRequired(DomainError):
+    code = ErrorCode.VERIFICATION_REQUIRED
+
+    def __init__(self, missing: list[Requirement], message: str | None = None) -> None:
+        names = ", ".join(r.name for r in missing)
+        super().__init__(message or f"Complete these steps first: {names}.")
+        self.missing = missing
+
+
+class InvalidPin(DomainError):
+    code = ErrorCode.INVALID_PIN
+
+    def __init__(self, attempts_left: int) -> None:
+        super().__init__(f"Wrong payment PIN; {attempts_left} attempt(s) left.")
+        self.attempts_left = attempts_left
+
+
+class PinLocked(DomainError):
+    code = ErrorCode.PIN_LOCKED
+
+    def __init__(self, locked_until: datetime | None) -> None:
+        super().__init__("Too many wrong PINs; payments are locked for a while.")
+        self.locked_until = locked_until
+
+
+class TemporarilyUnavailable(DomainError):
+    code = ErrorCode.TEMPORARILY_UNAVAILABLE
+
+    def __init__(self, message: str = "Temporarily unavailable; retry shortly.") -> None:
+        super().__init__(message)
+

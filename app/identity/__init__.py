@@ -1,0 +1,1 @@
+"""Accounts, sessions, phone numbers and identity documents."""

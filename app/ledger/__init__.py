@@ -1,0 +1,1 @@
+"""The ledger: the only writer of balances (double entry, minor units)."""

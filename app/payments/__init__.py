@@ -1,0 +1,1 @@
+"""Payments: top-up, withdrawal, transfers, requests, idempotency."""

@@ -1,0 +1,56 @@
+"""What the services need from the running process, passed explicitly: no module-level state."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+from redis.asyncio import ConnectionPool
+
+from app.redis_client import command_pool
+from app.security.hashing import Hasher
+from app.security.keyed import Keyring
+from app.security.ratelimit import Limiter
+from app.settings import Settings
+
+
+class Waker(Protocol):
+    """Something that has new rows to deliver: wakes the relays after a commit."""
+
+    def wake(self) -> None: ...
+
+
+class _NoWaker:
+    def wake(self) -> None:
+        return None
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    hasher: Hasher
+    keyring: Keyring
+    limiter: Limiter
+    outbox_waker: Waker
+    events_waker: Waker
+
+    redis_pool: ConnectionPool | None = None
+
+    @classmethod
+    def build(cls, settings: Settings) -> Runtime:
+        pool = command_pool(settings.redis_url) if settings.redis_url else None
+        return cls(
+            settings=settings,
+            hasher=Hasher(key=settings.key_bytes, cheap=settings.password_hash_profile == "cheapest",
+                          threads=settings.hash_threads),
+            keyring=Keyring(settings.key_bytes),
+            limiter=Limiter(settings.redis_url, pool, namespace=settings.redis_namespace),
+            outbox_waker=_NoWaker(),
+            events_waker=_NoWaker(),
+            redis_pool=pool,
+        )
+
+    async def aclose(self) -> None:
+        self.hasher.close()
+        if self.redis_pool is not None:
+            await self.redis_pool.aclose()

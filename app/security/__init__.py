@@ -1,0 +1,1 @@
+"""Hashing, keyed MACs, tokens and rate limits: the secrets live here and nowhere else."""

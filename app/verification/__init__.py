@@ -1,0 +1,1 @@
+"""One-time codes sent by SMS or mail."""

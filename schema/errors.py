@@ -1,0 +1,151 @@
+"""Error types: every expected failure is a member of a mutation's result union.
+
+Each implements `Error { code, message }`. `from_domain` turns a service's DomainError into its
+GraphQL type through one table, so no resolver invents error strings.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+import strawberry
+
+from app import errors as domain
+from app.errors import ErrorCode as DomainErrorCode
+
+# Registered under its GraphQL name; annotations use the domain enum itself.
+ErrorCode = DomainErrorCode
+strawberry.enum(DomainErrorCode, name="ErrorCode", description="Machine-readable error codes.")
+
+
+@strawberry.interface(description="Something the client can act on.")
+class Error:
+    code: ErrorCode
+    message: str
+
+
+@strawberry.type(description="One invalid input field.")
+class FieldError:
+    field: str = strawberry.field(description="The input field's name, e.g. `phone`.")
+    message: str
+
+
+@strawberry.type
+class InvalidInputError(Error):
+    fields: list[FieldError]
+
+
+@strawberry.type
+class NotAuthenticatedError(Error):
+    pass
+
+
+@strawberry.type
+class NotFoundError(Error):
+    pass
+
+
+@strawberry.type
+class ForbiddenError(Error):
+    pass
+
+
+@strawberry.type
+class RateLimitedError(Error):
+    retry_after_seconds: int
+
+
+@strawberry.type
+class TemporarilyUnavailableError(Error):
+    pass
+
+
+@strawberry.type
+class InvalidCredentialsError(Error):
+    pass
+
+
+@strawberry.type
+class InvalidCodeError(Error):
+    attempts_left: int = strawberry.field(description="0 means the code is dead: request a new one.")
+
+
+@strawberry.type
+class AlreadyExistsError(Error):
+    pass
+
+
+@strawberry.type
+class IdentityRejectedError(Error):
+    reason: str = strawberry.field(description="UNDERAGE, BAD_CHECK_CHARACTER, BIRTH_DATE_MISMATCH, "
+                                               "DOCUMENT_IN_USE")
+
+
+@strawberry.type(description="A gate the user still has to pass.")
+class Requirement:
+    name: str = strawberry.field(description="IDENTITY, PAYMENT_PIN, or CODE (see purpose).")
+    purpose: str | None = None
+
+
+@strawberry.type
+class VerificationRequiredError(Error):
+    missing: list[Requirement]
+
+
+@strawberry.type
+class InvalidPinError(Error):
+    attempts_left: int
+
+
+@strawberry.type
+class PinLockedError(Error):
+    locked_until: datetime | None
+
+
+Builder = Callable[[domain.DomainError], Error]
+_TABLE: dict[type[domain.DomainError], Builder] = {}
+
+
+def register(exc_type: type[domain.DomainError], build: Builder) -> None:
+    """Tell `from_domain` how to show one more domain error."""
+    _TABLE[exc_type] = build
+
+
+def from_domain(exc: domain.DomainError) -> Error:
+    for cls in type(exc).__mro__:
+        build = _TABLE.get(cls)
+        if build is not None:
+            return build(exc)
+    raise exc
+
+
+def _simple(gql_type: type) -> Builder:
+    return lambda e: gql_type(code=e.code, message=e.message)
+
+
+register(domain.NotAuthenticated, _simple(NotAuthenticatedError))
+register(domain.NotFound, _simple(NotFoundError))
+register(domain.Forbidden, _simple(ForbiddenError))
+register(domain.TemporarilyUnavailable, _simple(TemporarilyUnavailableError))
+register(domain.InvalidCredentials, _simple(InvalidCredentialsError))
+register(domain.AlreadyExists, _simple(AlreadyExistsError))
+register(domain.InvalidInput, lambda e: InvalidInputError(
+    code=e.code, message=e.message,
+    fields=[FieldError(field=p.field, message=p.message) for p in e.problems]))  # type: ignore[attr-defined]
+register(domain.RateLimited, lambda e: RateLimitedError(
+    code=e.code, message=e.message, retry_after_seconds=e.retry_after_seconds))  # type: ignore[attr-defined]
+register(domain.InvalidCode, lambda e: InvalidCodeError(
+    code=e.code, message=e.message, attempts_left=e.attempts_left))  # type: ignore[attr-defined]
+register(domain.IdentityRejected, lambda e: IdentityRejectedError(
+    code=e.code, message=e.message, reason=e.reason))  # type: ignore[attr-defined]
+register(domain.VerificationRequired, lambda e: VerificationRequiredError(
+    code=e.code, message=e.message,
+    missing=[Requirement(name=r.name, purpose=r.purpose) for r in e.missing]))  # type: ignore[attr-defined]
+register(domain.InvalidPin, lambda e: InvalidPinError(
+    code=e.code, message=e.message, attempts_left=e.attempts_left))  # type: ignore[attr-defined]
+register(domain.PinLocked, lambda e: PinLockedError(
+    code=e.code, message=e.message, locked_until=e.locked_until))  # type: ignore[attr-defined]
+
+# Members of every mutation's union: a client may always meet these.
+COMMON_ERRORS = (InvalidInputError, NotAuthenticatedError, RateLimitedError, TemporarilyUnavailableError)

@@ -1,0 +1,216 @@
+"""Account mutations: each authenticates, calls one service, and maps the outcome."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import strawberry
+
+from app.errors import DomainError, InvalidInput
+from app.identity import accounts, sessions
+from app.identity import verification as identity_service
+from app.identity.documents import DocumentType as DomainDocumentType
+from app.identity.phones import normalise_phone
+from app.verification.codes import Purpose
+from models.events import Channel
+from schema.context import Info
+from schema.errors import (
+    AlreadyExistsError,
+    IdentityRejectedError,
+    InvalidCodeError,
+    InvalidCredentialsError,
+    InvalidInputError,
+    NotAuthenticatedError,
+    NotFoundError,
+    RateLimitedError,
+    TemporarilyUnavailableError,
+    from_domain,
+)
+from schema.ids import decode_id
+from schema.users.inputs import (
+    AddEmailInput,
+    LoginInput,
+    RegisterInput,
+    RequestVerificationCodeInput,
+    ResetPasswordInput,
+    RevokeSessionInput,
+    SubmitIdentityInput,
+    VerifyEmailInput,
+)
+from schema.users.types import CodeChannel, IdentityStatus, SessionPayload, User
+
+
+@strawberry.type(description="The code is on its way if the request made sense; the answer is the same "
+                             "whether or not an account exists.")
+class CodeRequested:
+    expires_in_seconds: int
+    resend_after_seconds: int
+
+
+@strawberry.type
+class Done:
+    ok: bool = True
+
+
+@strawberry.type
+class UserSuccess:
+    user: User
+
+
+@strawberry.type
+class IdentitySuccess:
+    identity: IdentityStatus
+    user: User
+
+
+CodeResult = Annotated[
+    CodeRequested | InvalidInputError | NotAuthenticatedError | RateLimitedError | TemporarilyUnavailableError,
+    strawberry.union("RequestVerificationCodeResult")]
+RegisterResult = Annotated[
+    SessionPayload | InvalidCodeError | AlreadyExistsError | InvalidInputError | RateLimitedError
+    | TemporarilyUnavailableError, strawberry.union("RegisterResult")]
+LoginResult = Annotated[
+    SessionPayload | InvalidCredentialsError | InvalidInputError | RateLimitedError | TemporarilyUnavailableError,
+    strawberry.union("LoginResult")]
+ResetPasswordResult = Annotated[
+    Done | InvalidCodeError | InvalidCredentialsError | InvalidInputError | RateLimitedError,
+    strawberry.union("ResetPasswordResult")]
+SessionResult = Annotated[Done | NotAuthenticatedError | NotFoundError | InvalidInputError,
+                          strawberry.union("SessionResult")]
+EmailResult = Annotated[
+    UserSuccess | InvalidCodeError | InvalidInputError | NotAuthenticatedError | RateLimitedError
+    | TemporarilyUnavailableError, strawberry.union("EmailResult")]
+IdentityResult = Annotated[
+    IdentitySuccess | IdentityRejectedError | AlreadyExistsError | InvalidInputError | NotAuthenticatedError,
+    strawberry.union("SubmitIdentityResult")]
+
+
+def _destination(info: Info, data: RequestVerificationCodeInput) -> str:
+    """Where a code goes: the given phone for sign-up and reset, else the account's own contact."""
+    purpose = Purpose(data.purpose)
+    if data.channel == CodeChannel.SMS:
+        if purpose in (Purpose.REGISTER, Purpose.RESET_PASSWORD):
+            if not data.phone:
+                raise InvalidInput("phone", "is required")
+            return normalise_phone(data.phone)
+        return info.context.require_viewer().phone
+    user = info.context.require_viewer()
+    if purpose == Purpose.VERIFY_EMAIL:
+        email = accounts.normalise_email(data.email) if data.email else user.email
+        if not email or email != user.email:
+            raise InvalidInput("email", "add the address with addEmail first")
+        return email
+    if not user.email or user.email_verified_at is None:
+        raise InvalidInput("channel", "no verified email on this account; use SMS")
+    return user.email
+
+
+@strawberry.type
+class UserMutation:
+    @strawberry.mutation(description="Send a one-time code by SMS or mail.")
+    async def request_verification_code(self, info: Info, input: RequestVerificationCodeInput) -> CodeResult:
+        rt = info.context.rt
+        try:
+            purpose = Purpose(input.purpose)
+            if purpose == Purpose.BIND_CARD:
+                raise InvalidInput("purpose", "card codes are sent by the card's issuer")
+            destination = _destination(info, input)
+            await accounts.request_code(rt, channel=Channel(input.channel.value), purpose=purpose,
+                                        destination=destination, client_address=info.context.client_address,
+                                        viewer=info.context.viewer)
+        except DomainError as exc:
+            return from_domain(exc)  # type: ignore[return-value]
+        s = rt.settings
+        return CodeRequested(expires_in_seconds=s.code_ttl_seconds, resend_after_seconds=s.code_resend_seconds)
+
+    @strawberry.mutation(description="Create an account once the SMS code proves the phone number.")
+    async def register(self, info: Info, input: RegisterInput) -> RegisterResult:
+        ctx = info.context
+        try:
+            token, session = await accounts.register(
+                ctx.rt, phone=input.phone, code=input.code, password=input.password,
+                display_name=input.display_name, email=input.email, device_name=ctx.device_name,
+                client_address=ctx.client_address)
+        except DomainError as exc:
+            return from_domain(exc)  # type: ignore[return-value]
+        return SessionPayload(token=token, expires_at=session.expires_at, user=User.from_model(session.user))
+
+    @strawberry.mutation(description="Sign in with phone and password.")
+    async def login(self, info: Info, input: LoginInput) -> LoginResult:
+        ctx = info.context
+        try:
+            token, session = await accounts.login(ctx.rt, phone=input.phone, password=input.password,
+                                                  device_name=ctx.device_name,
+                                                  client_address=ctx.client_address)
+        except DomainError as exc:
+            return from_domain(exc)  # type: ignore[return-value]
+        return SessionPayload(token=token, expires_at=session.expires_at, user=User.from_model(session.user))
+
+    @strawberry.mutation(description="Set a new login password with a RESET_PASSWORD code; "
+                                     "every session of the account ends.")
+    async def reset_password(self, info: Info, input: ResetPasswordInput) -> ResetPasswordResult:
+        try:
+            await accounts.reset_password(info.context.rt, phone=input.phone, code=input.code,
+                                          new_password=input.new_password)
+        except DomainError as exc:
+            return from_domain(exc)  # type: ignore[return-value]
+        return Done()
+
+    @strawberry.mutation(description="End this session.")
+    async def logout(self, info: Info) -> SessionResult:
+        try:
+            viewer = info.context.require_viewer()
+            assert info.context.session is not None
+            await sessions.revoke(viewer, info.context.session.id)
+        except DomainError as exc:
+            return from_domain(exc)  # type: ignore[return-value]
+        return Done()
+
+    @strawberry.mutation(description="End every session of this account, this one included.")
+    async def logout_everywhere(self, info: Info) -> SessionResult:
+        try:
+            viewer = info.context.require_viewer()
+            await sessions.revoke_all(viewer.id)
+        except DomainError as exc:
+            return from_domain(exc)  # type: ignore[return-value]
+        return Done()
+
+    @strawberry.mutation(description="End one of this account's sessions (see `me.sessions`).")
+    async def revoke_session(self, info: Info, input: RevokeSessionInput) -> SessionResult:
+        try:
+            viewer = info.context.require_viewer()
+            await sessions.revoke(viewer, decode_id(input.session_id, "SessionInfo", "sessionId"))
+        except DomainError as exc:
+            return from_domain(exc)  # type: ignore[return-value]
+        return Done()
+
+    @strawberry.mutation(description="Add or change the account's email; a VERIFY_EMAIL code is mailed.")
+    async def add_email(self, info: Info, input: AddEmailInput) -> EmailResult:
+        try:
+            viewer = info.context.require_viewer()
+            await accounts.add_email(info.context.rt, viewer, input.email)
+            await viewer.refresh_from_db()
+        except DomainError as exc:
+            return from_domain(exc)  # type: ignore[return-value]
+        return UserSuccess(user=User.from_model(viewer))
+
+    @strawberry.mutation(description="Mark the email verified with the mailed code.")
+    async def verify_email(self, info: Info, input: VerifyEmailInput) -> EmailResult:
+        try:
+            user = await accounts.verify_email(info.context.rt, info.context.require_viewer(), input.code)
+        except DomainError as exc:
+            return from_domain(exc)  # type: ignore[return-value]
+        return UserSuccess(user=User.from_model(user))
+
+    @strawberry.mutation(description="Prove who you are: real name, document, date of birth (18+).")
+    async def submit_identity(self, info: Info, input: SubmitIdentityInput) -> IdentityResult:
+        try:
+            viewer = info.context.require_viewer()
+            identity = await identity_service.submit_identity(
+                info.context.rt, viewer, real_name=input.real_name,
+                document_type=DomainDocumentType(input.document_type), document_number=input.document_number,
+                date_of_birth=input.date_of_birth)
+        except DomainError as exc:
+            return from_domain(exc)  # type: ignore[return-value]
+        return IdentitySuccess(identity=IdentityStatus.from_model(identity), user=User.from_model(viewer))
+
