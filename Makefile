@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-postgres test-sqlite lint check-generated schema migrations audit bench clean
+.PHONY: run test test-postgres test-sqlite lint check-generated schema migrations migrations-reset bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -41,6 +41,12 @@ schema: $(STAMP)
 
 migrations: $(STAMP)
 	$(BIN)/tortoise -c app.settings.TORTOISE_ORM makemigrations
+
+## Before the first release only: rebuild 0001_initial from all models.
+migrations-reset: $(STAMP)
+	rm -f models/migrations/0*.py
+	DATABASE_URL=sqlite:///tmp/imwallet-makemigrations.sqlite3 $(BIN)/tortoise -c app.settings.TORTOISE_ORM makemigrations
+	rm -f /tmp/imwallet-makemigrations.sqlite3*
 
 bench: $(STAMP)
 	$(BIN)/python -m bench
