@@ -45,8 +45,12 @@ migrations: $(STAMP)
 ## Before the first release only: rebuild 0001_initial from all models.
 migrations-reset: $(STAMP)
 	rm -f models/migrations/0*.py
+	@# Hand-written migrations that depend on 0001 are set aside while it is rebuilt.
+	mkdir -p /tmp/imwallet-manual-migrations && find models/migrations -maxdepth 1 -name '[a-z]*.py' \
+		! -name '__init__.py' -exec mv {} /tmp/imwallet-manual-migrations/ \;
 	DATABASE_URL=sqlite:///tmp/imwallet-makemigrations.sqlite3 $(BIN)/tortoise -c app.settings.TORTOISE_ORM makemigrations
-	rm -f /tmp/imwallet-makemigrations.sqlite3*
+	mv /tmp/imwallet-manual-migrations/*.py models/migrations/ 2>/dev/null || true
+	rm -rf /tmp/imwallet-makemigrations.sqlite3* /tmp/imwallet-manual-migrations
 
 bench: $(STAMP)
 	$(BIN)/python -m bench

@@ -50,6 +50,46 @@ def _export_schema(args: argparse.Namespace) -> int:
     return 0
 
 
+async def _run_audit(settings: Settings) -> int:
+    from app.ledger.audit import audit
+
+    await Tortoise.init(config=settings.tortoise_config(), _enable_global_fallback=True)
+    try:
+        breaches = await audit()
+    finally:
+        await Tortoise.close_connections()
+    for breach in breaches:
+        print(f"BREACH: {breach.invariant}")
+        for row in breach.rows:
+            print(f"  {row}")
+    print("ledger audit: " + (f"{len(breaches)} invariant(s) broken" if breaches else "all invariants hold"))
+    return 1 if breaches else 0
+
+
+def _audit(_: argparse.Namespace) -> int:
+    return asyncio.run(_run_audit(Settings()))
+
+
+async def _run_make_agent(settings: Settings, phone: str) -> int:
+    from app.chat.support import make_agent
+    from app.errors import DomainError
+
+    await Tortoise.init(config=settings.tortoise_config(), _enable_global_fallback=True)
+    try:
+        user = await make_agent(phone)
+    except DomainError as exc:
+        print(exc.message, file=sys.stderr)
+        return 1
+    finally:
+        await Tortoise.close_connections()
+    print(f"{user.phone} ({user.display_name}) is now a support agent")
+    return 0
+
+
+def _make_agent(args: argparse.Namespace) -> int:
+    return asyncio.run(_run_make_agent(Settings(), args.phone))
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="imwallet", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -59,6 +99,12 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--workers", type=int, default=1)
     serve.set_defaults(func=_serve)
     sub.add_parser("migrate", help="apply pending migrations").set_defaults(func=_migrate)
+    sub.add_parser("audit", help="check every ledger invariant; exit 1 on any breach").set_defaults(func=_audit)
+    agent = sub.add_parser("create-support-agent",
+                           help="make a registered account (by phone) a support agent: it then sees the "
+                                "support queue and ticket threads, nothing else of other users")
+    agent.add_argument("--phone", required=True)
+    agent.set_defaults(func=_make_agent)
     export = sub.add_parser("export-schema", help="write the GraphQL SDL")
     export.add_argument("--output", default="schema.graphql")
     export.set_defaults(func=_export_schema)

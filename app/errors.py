@@ -26,6 +26,9 @@ class ErrorCode(StrEnum):
     IDEMPOTENCY_CONFLICT = "IDEMPOTENCY_CONFLICT"
     CONFLICT = "CONFLICT"
     TEMPORARILY_UNAVAILABLE = "TEMPORARILY_UNAVAILABLE"
+    RECIPIENT_UNAVAILABLE = "RECIPIENT_UNAVAILABLE"
+    MESSAGE_LOCKED = "MESSAGE_LOCKED"
+    REQUEST_CLOSED = "REQUEST_CLOSED"
 
 
 class DomainError(Exception):
@@ -145,3 +148,73 @@ class TemporarilyUnavailable(DomainError):
     def __init__(self, message: str = "Temporarily unavailable; retry shortly.") -> None:
         super().__init__(message)
 
+
+class MessageLocked(DomainError):
+    """The message cannot be edited or recalled: NOT_AUTHOR, NOT_TEXT, RECALLED or WINDOW_CLOSED."""
+
+    code = ErrorCode.MESSAGE_LOCKED
+
+    def __init__(self, reason: str, message: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+
+
+class RequestClosed(DomainError):
+    """The money request was cancelled, or this payer has already paid it."""
+
+    code = ErrorCode.REQUEST_CLOSED
+
+    def __init__(self, reason: str, message: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+
+
+class InsufficientFunds(DomainError):
+    code = ErrorCode.INSUFFICIENT_FUNDS
+
+    def __init__(self, *, balance_minor: int, amount_minor: int, currency: str) -> None:
+        super().__init__("Your balance is too low for this payment.")
+        self.balance_minor = balance_minor
+        self.amount_minor = amount_minor
+        self.currency = currency
+
+
+class LimitExceeded(DomainError):
+    """Over a limit: PER_TRANSFER or DAILY (outgoing transfers per Asia/Shanghai day)."""
+
+    code = ErrorCode.LIMIT_EXCEEDED
+
+    def __init__(self, *, limit: str, limit_minor: int, remaining_minor: int, currency: str) -> None:
+        super().__init__("This payment is over your per-transfer limit." if limit == "PER_TRANSFER"
+                         else "This payment is over what you may still send today.")
+        self.limit = limit
+        self.limit_minor = limit_minor
+        self.remaining_minor = remaining_minor
+        self.currency = currency
+
+
+class CardDeclined(DomainError):
+    """The card network said no: DECLINED, INSUFFICIENT_FUNDS, EXPIRED_CARD..."""
+
+    code = ErrorCode.CARD_DECLINED
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(f"The card was declined ({reason}).")
+        self.reason = reason
+
+
+class IdempotencyConflict(DomainError):
+    code = ErrorCode.IDEMPOTENCY_CONFLICT
+
+    def __init__(self) -> None:
+        super().__init__("This idempotency key was already used for a different request.")
+
+
+class RecipientUnavailable(DomainError):
+    """Money cannot go there: SELF (to oneself) or NO_WALLET (the payee has not opened one)."""
+
+    code = ErrorCode.RECIPIENT_UNAVAILABLE
+
+    def __init__(self, reason: str, message: str) -> None:
+        super().__init__(message)
+        self.reason = reason

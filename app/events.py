@@ -4,11 +4,16 @@ The event id is the stream cursor, so within one user ids must grow in commit or
 PostgreSQL a transaction first takes a per-user advisory lock (in user-id order, so two writers
 never deadlock) and holds it to commit: whoever inserts later for that user also commits later.
 SQLite runs one writer at a time, which gives the same order for free.
+
+A transaction that records events for several users in more than one call (a transfer's two
+receipts and its chat message) should call `lock_streams` with all of them first: the locks are
+then taken in one sorted pass, and later `record` calls find them already held.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime, timedelta
 
 from tortoise.connection import get_connection
 
@@ -18,14 +23,48 @@ from models import Event
 _LOCK_SPACE = 0x1A3E
 
 
+async def lock_streams(user_ids: Iterable[int]) -> None:
+    """Take the stream locks of these users, in id order; call inside the writing transaction."""
+    conn = get_connection("default")
+    if conn.capabilities.dialect != "postgres":
+        return
+    for uid in sorted(set(user_ids)):
+        await conn.execute_query("SELECT pg_advisory_xact_lock($1, $2)", [_LOCK_SPACE, uid % 2**31])
+
+
 async def record(user_ids: Iterable[int], kind: str, payload: Mapping[str, object]) -> list[Event]:
     """Append one event per user; call inside the transaction that made them true."""
     ids = sorted(set(user_ids))
-    conn = get_connection("default")
-    if conn.capabilities.dialect == "postgres":
-        for uid in ids:
-            await conn.execute_query("SELECT pg_advisory_xact_lock($1, $2)", [_LOCK_SPACE, uid % 2**31])
+    await lock_streams(ids)
     events = [Event(user_id=uid, kind=kind, payload=dict(payload)) for uid in ids]
     for event in events:
         await event.save()
     return events
+
+
+async def latest_id() -> int:
+    """The newest event id of anyone: where a live stream without a cursor starts."""
+    return await _scalar("SELECT MAX(id) FROM events") or 0
+
+
+async def read_after(user_id: int, after_id: int, limit: int) -> list[Event]:
+    """The user's events after a cursor, oldest first."""
+    return await Event.filter(user_id=user_id, id__gt=after_id).order_by("id").limit(limit)
+
+
+async def cursor_expired(after_id: int) -> bool:
+    """True when events after this cursor may already have been pruned."""
+    first = await _scalar("SELECT MIN(id) FROM events")
+    return first is not None and after_id < first - 1
+
+
+async def prune(retention_days: int) -> int:
+    """Delete events older than the retention window; returns how many went."""
+    horizon = datetime.now(UTC) - timedelta(days=retention_days)
+    return await Event.filter(created_at__lt=horizon, published_at__isnull=False).delete()
+
+
+async def _scalar(sql: str) -> int | None:
+    _, rows = await get_connection("default").execute_query(sql)
+    value = rows[0][0] if rows else None
+    return int(value) if value is not None else None

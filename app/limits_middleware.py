@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 
@@ -47,7 +49,9 @@ class BodySizeLimit:
 
 
 async def _refuse(send: Send, max_bytes: int) -> None:
-    body = f"Request body larger than {max_bytes} bytes.".encode()
+    # Shaped like a GraphQL request error so a client handles every refusal the same way.
+    body = json.dumps({"errors": [{"message": f"Request body larger than {max_bytes} bytes.",
+                                   "extensions": {"code": "PAYLOAD_TOO_LARGE"}}]}).encode()
     await send({"type": "http.response.start", "status": 413,
-                "headers": [(b"content-type", b"text/plain"), (b"content-length", str(len(body)).encode())]})
+                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
     await send({"type": "http.response.body", "body": body})

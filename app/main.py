@@ -21,6 +21,8 @@ from app.runtime import Runtime
 from app.settings import Settings
 from schema import build_schema
 from schema.view import GraphQLApp
+from subscriptions.bus import build_bus
+from subscriptions.relay import EventsRelay
 
 log = logging.getLogger("imwallet")
 
@@ -36,9 +38,17 @@ def create_app(settings: Settings | None = None) -> Starlette:
             delivery = DeliveryWorker(rt)
             rt.outbox_waker = delivery
             delivery.start()
+            bus = build_bus(namespace=settings.redis_namespace, queue_size=settings.ws_subscriber_queue_size,
+                            redis_url=settings.redis_url, command_pool=rt.redis_pool)
+            relay = EventsRelay(settings, bus)
+            rt.signals, rt.events_waker = bus, relay
+            await bus.start()
+            relay.start()
             try:
                 yield
             finally:
+                await relay.stop()
+                await bus.stop()
                 await delivery.stop()
                 await rt.aclose()
 
@@ -56,7 +66,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     async def metrics(_: Request) -> Response:
         return PlainTextResponse(generate_latest().decode(), media_type=CONTENT_TYPE_LATEST)
 
-    return Starlette(
+    application = Starlette(
         routes=[
             Route("/graphql", graphql, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", graphql),
@@ -67,6 +77,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
         middleware=[Middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)],
         lifespan=lifespan,
     )
+    application.state.runtime = rt  # for operator tools and tests that inspect counters
+    return application
 
 
 def __getattr__(name: str) -> Starlette:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
 from redis.asyncio import ConnectionPool
@@ -25,6 +25,17 @@ class _NoWaker:
         return None
 
 
+class Signals(Protocol):
+    """Ephemeral notices (typing) sent straight to users' live streams, never stored."""
+
+    async def signal(self, user_ids: list[int], payload: dict[str, object]) -> None: ...
+
+
+class _NoSignals:
+    async def signal(self, user_ids: list[int], payload: dict[str, object]) -> None:
+        return None
+
+
 @dataclass
 class Runtime:
     settings: Settings
@@ -35,6 +46,7 @@ class Runtime:
     events_waker: Waker
 
     redis_pool: ConnectionPool | None = None
+    signals: Signals = field(default_factory=_NoSignals)
 
     @classmethod
     def build(cls, settings: Settings) -> Runtime:

@@ -73,6 +73,9 @@ class Settings(BaseSettings):
     daily_outgoing_limit_minor: int = 20_000_000
     step_up_threshold_minor: int = 500_000
     message_recall_seconds: int = 120
+    message_edit_seconds: int = 24 * 3600
+    typing_ttl_seconds: float = 6.0
+    session_recheck_seconds: float = 3.0
     event_retention_days: int = 30
 
     outbox_poll_seconds: float = 0.5

@@ -1,6 +1,64 @@
 """Tortoise models, one module per domain. Tortoise discovers them through this package."""
 
+from models.chat import (
+    Conversation,
+    ConversationKind,
+    Member,
+    Message,
+    MessageKind,
+    MoneyRequest,
+    RequestPayment,
+    RequestState,
+    SupportTicket,
+    TicketStatus,
+)
 from models.events import Event, OutboundMessage
 from models.users import Identity, Session, User, UserRole, VerificationCode
+from models.wallet import (
+    AccountKind,
+    Card,
+    CardBrand,
+    CardStatus,
+    EntryKind,
+    Journal,
+    JournalKind,
+    LedgerAccount,
+    LedgerEntry,
+    PaymentPin,
+    Transfer,
+    TransferKind,
+    TransferState,
+)
 
-__all__ = ["Event", "Identity", "OutboundMessage", "Session", "User", "UserRole", "VerificationCode"]
+__all__ = [
+    "AccountKind",
+    "Card",
+    "CardBrand",
+    "CardStatus",
+    "Conversation",
+    "ConversationKind",
+    "EntryKind",
+    "Event",
+    "Identity",
+    "Journal",
+    "JournalKind",
+    "LedgerAccount",
+    "LedgerEntry",
+    "Member",
+    "Message",
+    "MessageKind",
+    "MoneyRequest",
+    "OutboundMessage",
+    "PaymentPin",
+    "RequestPayment",
+    "RequestState",
+    "Session",
+    "SupportTicket",
+    "TicketStatus",
+    "Transfer",
+    "TransferKind",
+    "TransferState",
+    "User",
+    "UserRole",
+    "VerificationCode",
+]

@@ -84,7 +84,7 @@ class IdentityRejectedError(Error):
 
 @strawberry.type(description="A gate the user still has to pass.")
 class Requirement:
-    name: str = strawberry.field(description="IDENTITY, PAYMENT_PIN, or CODE (see purpose).")
+    name: str = strawberry.field(description="IDENTITY, PAYMENT_PIN, WALLET (open it first), or CODE (see purpose).")
     purpose: str | None = None
 
 
@@ -149,3 +149,65 @@ register(domain.PinLocked, lambda e: PinLockedError(
 
 # Members of every mutation's union: a client may always meet these.
 COMMON_ERRORS = (InvalidInputError, NotAuthenticatedError, RateLimitedError, TemporarilyUnavailableError)
+
+
+@strawberry.type
+class MessageLockedError(Error):
+    reason: str = strawberry.field(description="NOT_AUTHOR, NOT_TEXT, RECALLED or WINDOW_CLOSED.")
+
+
+@strawberry.type
+class RequestClosedError(Error):
+    reason: str = strawberry.field(description="CANCELLED or ALREADY_PAID.")
+
+
+register(domain.MessageLocked, lambda e: MessageLockedError(
+    code=e.code, message=e.message, reason=e.reason))  # type: ignore[attr-defined]
+register(domain.RequestClosed, lambda e: RequestClosedError(
+    code=e.code, message=e.message, reason=e.reason))  # type: ignore[attr-defined]
+
+
+# Wallet errors. Amounts are Money (exact decimal strings), never Int.
+from schema.money import Money  # noqa: E402  (Money depends on nothing above; kept beside its users)
+
+
+@strawberry.type
+class InsufficientFundsError(Error):
+    available: Money = strawberry.field(description="The wallet balance now.")
+    requested: Money
+
+
+@strawberry.type
+class LimitExceededError(Error):
+    limit: str = strawberry.field(description="PER_TRANSFER or DAILY (Asia/Shanghai day).")
+    limit_amount: Money
+    remaining: Money = strawberry.field(description="What may still be sent under this limit.")
+
+
+@strawberry.type
+class CardDeclinedError(Error):
+    reason: str = strawberry.field(description="DECLINED, INSUFFICIENT_FUNDS, EXPIRED_CARD, ...")
+
+
+@strawberry.type
+class IdempotencyConflictError(Error):
+    pass
+
+
+@strawberry.type
+class RecipientUnavailableError(Error):
+    reason: str = strawberry.field(description="SELF (to yourself) or NO_WALLET (no wallet opened yet).")
+
+
+register(domain.InsufficientFunds, lambda e: InsufficientFundsError(
+    code=e.code, message=e.message, available=Money.of(e.balance_minor, e.currency),  # type: ignore[attr-defined]
+    requested=Money.of(e.amount_minor, e.currency)))  # type: ignore[attr-defined]
+register(domain.LimitExceeded, lambda e: LimitExceededError(
+    code=e.code, message=e.message, limit=e.limit,  # type: ignore[attr-defined]
+    limit_amount=Money.of(e.limit_minor, e.currency),  # type: ignore[attr-defined]
+    remaining=Money.of(e.remaining_minor, e.currency)))  # type: ignore[attr-defined]
+register(domain.CardDeclined, lambda e: CardDeclinedError(
+    code=e.code, message=e.message, reason=e.reason))  # type: ignore[attr-defined]
+register(domain.IdempotencyConflict, _simple(IdempotencyConflictError))
+register(domain.RecipientUnavailable, lambda e: RecipientUnavailableError(
+    code=e.code, message=e.message, reason=e.reason))  # type: ignore[attr-defined]

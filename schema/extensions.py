@@ -21,6 +21,8 @@ from graphql import (
 )
 from strawberry.extensions import MaskErrors, SchemaExtension
 
+from app.errors import DomainError
+
 log = logging.getLogger("imwallet.graphql")
 
 # Fields that check a secret or move money: at most one of them, once, per document (OWASP
@@ -110,12 +112,20 @@ def _should_mask(error: GraphQLError) -> bool:
 
 
 class MaskUnexpectedErrors(MaskErrors):
-    """Clients get a reference id; the log gets the same id with the full traceback."""
+    """Clients get a reference id; the log gets the same id with the full traceback.
+
+    A domain error that escapes a field without a union result (a query field, say) is expected,
+    not a fault: it keeps its message and carries its machine-readable code instead.
+    """
 
     def __init__(self) -> None:
         super().__init__(should_mask_error=_should_mask)
 
     def anonymise_error(self, error: GraphQLError) -> GraphQLError:
+        original = error.original_error
+        if isinstance(original, DomainError):
+            return GraphQLError(original.message, nodes=error.nodes, path=error.path,
+                                extensions={"code": original.code.value})
         reference = uuid.uuid4().hex[:12]
         log.error("unexpected error %s at %s", reference, error.path, exc_info=error.original_error)
         return GraphQLError(f"Unexpected error. Quote reference {reference} to support.",

@@ -8,12 +8,14 @@ from typing import Any
 
 from cross_web import HTTPException
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import JSONResponse, Response
+from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
-from strawberry.http import GraphQLHTTPResponse
+from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
 from strawberry.schema import BaseSchema
+from strawberry.schema.exceptions import InvalidOperationTypeError
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL
 from strawberry.types import ExecutionResult
 
@@ -23,12 +25,34 @@ from schema.context import Context
 from schema.extensions import has_bad_characters
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
+# Machine-readable codes for requests refused before GraphQL runs, keyed by HTTP status.
+_REQUEST_ERROR_CODES = {400: "BAD_REQUEST", 404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED"}
+
+
+class RequestRefused(HTTPException):
+    """An HTTP-level refusal that carries its own machine-readable code."""
+
+    def __init__(self, status_code: int, reason: str, code: str) -> None:
+        super().__init__(status_code, reason)
+        self.code = code
+
+
+def request_error_response(status_code: int, message: str, code: str, accept: str = "") -> Response:
+    """A request error shaped like a GraphQL response (no `data` entry), so clients parse one format."""
+    media = GRAPHQL_RESPONSE if wants_graphql_response_json(accept) else "application/json"
+    headers = {"Allow": "POST"} if status_code == 405 else None
+    return JSONResponse({"errors": [{"message": message, "extensions": {"code": code}}]},
+                        status_code=status_code, media_type=media, headers=headers)
 
 
 class _NegotiatedResponse(Response):
     """The sub-response, remembering which response media type the client asked for."""
 
     graphql_response_json: bool = False
+
+
+def _refuse_constant(name: str) -> object:
+    raise ValueError(f"{name} is not JSON")  # Python's json would accept NaN and Infinity
 
 
 def wants_graphql_response_json(accept: str) -> bool:
@@ -75,15 +99,45 @@ class GraphQLApp(GraphQL[Context, None]):
             raise ConnectionRejectionError({"reason": "invalid or expired session"})
         return {"userId": context.session.user_id}
 
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await super().__call__(scope, receive, send)
+            return
+        request = Request(scope=scope, receive=receive)
+        try:
+            response = await self.run(request)
+        except HTTPException as exc:
+            code = getattr(exc, "code", None) or _REQUEST_ERROR_CODES.get(exc.status_code, "BAD_REQUEST")
+            response = request_error_response(exc.status_code, exc.reason, code,
+                                              request.headers.get("accept", ""))
+        await response(scope, receive, send)
+
+    async def execute_single(self, request: Request, request_adapter: Any, sub_response: Response,
+                             context: Context, root_value: None, request_data: GraphQLRequestData
+                             ) -> ExecutionResult:
+        try:
+            return await super().execute_single(request, request_adapter, sub_response, context, root_value,
+                                                request_data)
+        except HTTPException as exc:
+            # GraphQL over HTTP: a mutation sent with GET is 405 Method Not Allowed, not 400.
+            if isinstance(exc.__cause__, InvalidOperationTypeError) and request_adapter.method == "GET":
+                raise RequestRefused(405, "Mutations must be sent with POST.", "METHOD_NOT_ALLOWED") from exc
+            raise
+
     def parse_json(self, data: str | bytes) -> Any:
         try:
-            parsed = json.loads(data)
+            parsed = json.loads(data, parse_constant=_refuse_constant)
         except (ValueError, UnicodeDecodeError) as exc:
-            raise HTTPException(400, "Unable to parse request body as JSON") from exc
+            raise RequestRefused(400, "Unable to parse request body as JSON", "BAD_REQUEST") from exc
         if isinstance(parsed, list):
-            raise HTTPException(400, "Batched requests are not supported; send one operation per request.")
+            raise RequestRefused(400, "Batched requests are not supported; send one operation per request.",
+                                 "BATCHING_NOT_SUPPORTED")
+        if not isinstance(parsed, dict):
+            # strawberry would call .get() on it and fail with a 500
+            raise RequestRefused(400, "The request body must be a JSON object.", "BAD_REQUEST")
         if has_bad_characters(parsed):
-            raise HTTPException(400, "The request contains a NUL byte or an unpaired surrogate.")
+            raise RequestRefused(400, "The request contains a NUL byte or an unpaired surrogate.",
+                                 "BAD_USER_INPUT")
         return parsed
 
     async def get_sub_response(self, request: Request | WebSocket) -> Response:

@@ -2,12 +2,35 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
+from app import events
+from app.chat.announce import MESSAGE_ADDED, announce
+from app.chat.conversations import direct_between, touch
+from app.chat.requests import record_request_payment
+from models import Message, MessageKind
+
 
 async def post_transfer_message(*, payer_id: int, payee_id: int, transfer_id: int, amount_minor: int,
                                 currency: str, memo: str, state: str) -> None:
     """Call inside the transfer's transaction: find or create the payer/payee direct conversation
     and append a TRANSFER message (not editable, not recallable) with its events.
-
-    Owned by the chat module; implemented there together with the conversation models.
     """
-    raise NotImplementedError("chat: post_transfer_message is implemented with the chat models")
+    await events.lock_streams([payer_id, payee_id])
+    conversation = await direct_between(payer_id, payee_id)
+    message = await Message.create(
+        conversation_id=conversation.id, kind=MessageKind.TRANSFER, author_id=payer_id, text="",
+        transfer_id=transfer_id, amount_minor=amount_minor, currency=currency, memo=memo[:200],
+        transfer_state=state)
+    await touch(conversation, message, datetime.now(UTC))
+    await announce(conversation.id, MESSAGE_ADDED, messageId=message.id)
+    await record_request_payment(transfer_id=transfer_id, payer_id=payer_id)
+
+
+async def update_transfer_state(*, transfer_id: int, state: str) -> None:
+    """Call inside the transaction that changes a transfer's state: its chat message follows."""
+    message = await Message.filter(transfer_id=transfer_id, kind=MessageKind.TRANSFER).first()
+    if message is None or message.transfer_state == state:
+        return
+    await Message.filter(id=message.id).update(transfer_state=state)
+    await announce(message.conversation_id, "message.edited", messageId=message.id)

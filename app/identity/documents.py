@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
@@ -57,8 +57,13 @@ def _check_resident_id(number: str, date_of_birth: date) -> None:
         raise IdentityRejected("BIRTH_DATE_MISMATCH", "The birth date does not match the ID number.")
 
 
+def today_in_china(now: datetime | None = None) -> date:
+    """The calendar date in Asia/Shanghai: ages count there, not in UTC (8 hours behind)."""
+    return (now or datetime.now(UTC)).astimezone(CHINA_TZ).date()
+
+
 def check_adult(date_of_birth: date, today: date | None = None) -> None:
-    today = today or datetime.now(CHINA_TZ).date()
+    today = today or today_in_china()
     if date_of_birth > today:
         raise InvalidInput("dateOfBirth", "is in the future")
     if age_on(date_of_birth, today) < ADULT_AGE:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from app.errors import Requirement
-from models import Identity, User
+from models import Identity, PaymentPin, User
 
 
 async def wallet_requirements(user: User) -> list[Requirement]:
@@ -17,9 +17,4 @@ async def wallet_requirements(user: User) -> list[Requirement]:
 
 
 async def _has_pin(user: User) -> bool:
-    # The PIN lives with the wallet domain; until it exists there is no PIN to have.
-    try:
-        from models.wallet import PaymentPin  # type: ignore[import-not-found,unused-ignore]
-    except ImportError:
-        return False
     return bool(await PaymentPin.filter(user_id=user.id).exists())

@@ -87,6 +87,11 @@ class DeliveryWorker:
             await self._finish(msg, DeliveryStatus.FAILED, str(exc))
         except TemporaryFailure as exc:
             await self._retry(msg, str(exc))
+        except Exception as exc:
+            # A fault of ours (a bad sealed body, a bug): retried with backoff and given up after
+            # mail_give_up_seconds like any other, instead of aborting the whole batch.
+            log.exception("message %s: unexpected delivery failure", msg.id)
+            await self._retry(msg, type(exc).__name__)
         else:
             await self._finish(msg, DeliveryStatus.SENT, "")
 

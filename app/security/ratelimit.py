@@ -49,3 +49,8 @@ class Limiter:
             await self._limiter.clear(RateLimitItemPerSecond(amount, per_seconds), key)
         except Exception:
             log.warning("rate-limit store unreachable while clearing %s", key.split(":")[0])
+
+    async def count(self, key: str, amount: int, per_seconds: int) -> int:
+        """How many attempts the current window holds for `key` (for tests and operators)."""
+        stats = await self._limiter.get_window_stats(RateLimitItemPerSecond(amount, per_seconds), key)
+        return amount - stats.remaining

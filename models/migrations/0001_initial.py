@@ -2,11 +2,14 @@ from tortoise import migrations
 from tortoise.migrations import operations as ops
 import functools
 from json import dumps, loads
+from models.chat import ConversationKind, MessageKind, RequestState, TicketStatus
 from models.events import Channel, DeliveryStatus
 from models.users import UserRole
+from models.wallet import AccountKind, CardBrand, CardStatus, EntryKind, JournalKind, TransferKind, TransferState
 from tortoise.fields.base import OnDelete
 from tortoise import fields
 from tortoise.indexes import Index
+from tortoise.migrations.constraints import CheckConstraint
 
 class Migration(migrations.Migration):
     initial = True
@@ -59,6 +62,43 @@ class Migration(migrations.Migration):
             bases=['Model'],
         ),
         ops.CreateModel(
+            name='Card',
+            fields=[
+                ('id', fields.BigIntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('user', fields.ForeignKeyField('models.User', source_field='user_id', db_constraint=True, to_field='id', related_name='cards', on_delete=OnDelete.RESTRICT)),
+                ('brand', fields.CharEnumField(description='VISA: VISA\nMASTERCARD: MASTERCARD\nAMEX: AMEX\nUNIONPAY: UNIONPAY\nJCB: JCB\nDISCOVER: DISCOVER', enum_type=CardBrand, max_length=12)),
+                ('last4', fields.CharField(max_length=4)),
+                ('expiry_month', fields.SmallIntField()),
+                ('expiry_year', fields.SmallIntField()),
+                ('holder_name', fields.CharField(max_length=100)),
+                ('processor_token', fields.CharField(default='', max_length=100)),
+                ('fingerprint', fields.CharField(db_index=True, max_length=64)),
+                ('active_fingerprint', fields.CharField(null=True, unique=True, max_length=64)),
+                ('status', fields.CharEnumField(default=CardStatus.PENDING, description='PENDING: PENDING\nACTIVE: ACTIVE\nFAILED: FAILED\nREMOVED: REMOVED', enum_type=CardStatus, max_length=8)),
+                ('code_attempts', fields.IntField(default=0)),
+                ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
+                ('activated_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
+                ('removed_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
+            ],
+            options={'table': 'cards', 'app': 'models', 'indexes': [Index(fields=['user_id', 'status'])], 'pk_attr': 'id', 'table_description': 'A bank card: brand, last four, expiry, holder and the processor token. Never the number.'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='Conversation',
+            fields=[
+                ('id', fields.BigIntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('kind', fields.CharEnumField(description='DIRECT: direct\nGROUP: group\nSUPPORT: support', enum_type=ConversationKind, max_length=8)),
+                ('title', fields.CharField(default='', max_length=100)),
+                ('owner', fields.ForeignKeyField('models.User', source_field='owner_id', null=True, db_constraint=True, to_field='id', related_name=False, on_delete=OnDelete.SET_NULL)),
+                ('direct_key', fields.CharField(null=True, unique=True, max_length=48)),
+                ('last_message_id', fields.BigIntField(null=True)),
+                ('last_activity_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
+                ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
+            ],
+            options={'table': 'conversations', 'app': 'models', 'pk_attr': 'id', 'table_description': "A direct chat, a group, or a support ticket's thread."},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
             name='Identity',
             fields=[
                 ('id', fields.BigIntField(generated=True, primary_key=True, unique=True, db_index=True)),
@@ -71,6 +111,99 @@ class Migration(migrations.Migration):
                 ('verified_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
             ],
             options={'table': 'identities', 'app': 'models', 'pk_attr': 'id', 'table_description': 'A verified real-world identity. The document number is kept only keyed-hashed and masked.'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='LedgerAccount',
+            fields=[
+                ('id', fields.BigIntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('kind', fields.CharEnumField(description='USER_WALLET: USER_WALLET\nCARD_CLEARING: CARD_CLEARING\nWITHDRAWAL_HOLDS: WITHDRAWAL_HOLDS', enum_type=AccountKind, max_length=20)),
+                ('user', fields.OneToOneField('models.User', source_field='user_id', null=True, db_constraint=True, to_field='id', related_name='wallet', on_delete=OnDelete.RESTRICT)),
+                ('system_code', fields.CharField(null=True, unique=True, max_length=40)),
+                ('currency', fields.CharField(max_length=3)),
+                ('balance_minor', fields.BigIntField(default=0)),
+                ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
+            ],
+            options={'table': 'ledger_accounts', 'app': 'models', 'constraints': [CheckConstraint(check="kind <> 'USER_WALLET' OR balance_minor >= 0", name='ledger_accounts_wallet_not_negative')], 'pk_attr': 'id', 'table_description': 'A ledger account: the wallet of a user, or a system account such as card clearing.'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='Member',
+            fields=[
+                ('id', fields.BigIntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('conversation', fields.ForeignKeyField('models.Conversation', source_field='conversation_id', db_constraint=True, to_field='id', related_name='members', on_delete=OnDelete.CASCADE)),
+                ('user', fields.ForeignKeyField('models.User', source_field='user_id', db_constraint=True, to_field='id', related_name=False, on_delete=OnDelete.CASCADE)),
+                ('last_read_message_id', fields.BigIntField(default=0)),
+                ('joined_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
+                ('left_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
+            ],
+            options={'table': 'conversation_members', 'app': 'models', 'unique_together': (('conversation', 'user'),), 'indexes': [Index(fields=['user_id', 'left_at'])], 'pk_attr': 'id', 'table_description': "A user's membership in a conversation, with the last message they have read."},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='Message',
+            fields=[
+                ('id', fields.BigIntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('conversation', fields.ForeignKeyField('models.Conversation', source_field='conversation_id', db_constraint=True, to_field='id', related_name='messages', on_delete=OnDelete.CASCADE)),
+                ('kind', fields.CharEnumField(description='TEXT: text\nTRANSFER: transfer\nREQUEST: request\nSYSTEM: system', enum_type=MessageKind, max_length=8)),
+                ('author', fields.ForeignKeyField('models.User', source_field='author_id', null=True, db_constraint=True, to_field='id', related_name=False, on_delete=OnDelete.SET_NULL)),
+                ('text', fields.TextField(default='', unique=False)),
+                ('client_message_id', fields.CharField(null=True, max_length=64)),
+                ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
+                ('edited_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
+                ('recalled_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
+                ('transfer_id', fields.BigIntField(null=True)),
+                ('amount_minor', fields.BigIntField(null=True)),
+                ('currency', fields.CharField(null=True, max_length=3)),
+                ('memo', fields.CharField(default='', max_length=200)),
+                ('transfer_state', fields.CharField(null=True, max_length=16)),
+                ('request_id', fields.BigIntField(null=True)),
+            ],
+            options={'table': 'messages', 'app': 'models', 'unique_together': (('conversation', 'author', 'client_message_id'),), 'indexes': [Index(fields=['conversation_id', 'id']), Index(fields=['transfer_id'])], 'pk_attr': 'id', 'table_description': 'One entry of a conversation: text, a transfer, a money request or a system notice.'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='MoneyRequest',
+            fields=[
+                ('id', fields.BigIntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('conversation', fields.ForeignKeyField('models.Conversation', source_field='conversation_id', db_constraint=True, to_field='id', related_name='requests', on_delete=OnDelete.CASCADE)),
+                ('requester', fields.ForeignKeyField('models.User', source_field='requester_id', db_constraint=True, to_field='id', related_name=False, on_delete=OnDelete.CASCADE)),
+                ('message_id', fields.BigIntField(null=True)),
+                ('amount_minor', fields.BigIntField()),
+                ('currency', fields.CharField(max_length=3)),
+                ('memo', fields.CharField(default='', max_length=200)),
+                ('state', fields.CharEnumField(default=RequestState.OPEN, description='OPEN: open\nCANCELLED: cancelled', enum_type=RequestState, max_length=10)),
+                ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
+                ('cancelled_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
+            ],
+            options={'table': 'money_requests', 'app': 'models', 'pk_attr': 'id', 'table_description': 'A request for money posted into a conversation, payable by its other members.'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='PaymentPin',
+            fields=[
+                ('id', fields.BigIntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('user', fields.OneToOneField('models.User', source_field='user_id', db_constraint=True, to_field='id', related_name='payment_pin', on_delete=OnDelete.CASCADE)),
+                ('pin_hash', fields.CharField(max_length=255)),
+                ('failed_attempts', fields.IntField(default=0)),
+                ('attempts_in_flight', fields.IntField(default=0)),
+                ('attempt_started_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
+                ('locked_until', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
+                ('changed_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
+            ],
+            options={'table': 'payment_pins', 'app': 'models', 'pk_attr': 'id', 'table_description': 'A payment PIN as argon2id over a keyed hash, with its attempt counters.'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='RequestPayment',
+            fields=[
+                ('id', fields.BigIntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('request', fields.ForeignKeyField('models.MoneyRequest', source_field='request_id', db_constraint=True, to_field='id', related_name='payments', on_delete=OnDelete.CASCADE)),
+                ('payer', fields.ForeignKeyField('models.User', source_field='payer_id', db_constraint=True, to_field='id', related_name=False, on_delete=OnDelete.CASCADE)),
+                ('transfer_id', fields.BigIntField()),
+                ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
+            ],
+            options={'table': 'money_request_payments', 'app': 'models', 'unique_together': (('request', 'payer'),), 'pk_attr': 'id', 'table_description': "One member's payment of a money request, written in the transfer's transaction."},
             bases=['Model'],
         ),
         ops.CreateModel(
@@ -87,6 +220,69 @@ class Migration(migrations.Migration):
                 ('revoked_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
             ],
             options={'table': 'sessions', 'app': 'models', 'pk_attr': 'id', 'table_description': 'A login. Only the SHA-256 of the bearer token is kept.'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='SupportTicket',
+            fields=[
+                ('id', fields.BigIntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('conversation', fields.OneToOneField('models.Conversation', source_field='conversation_id', db_constraint=True, to_field='id', related_name='ticket', on_delete=OnDelete.CASCADE)),
+                ('user', fields.ForeignKeyField('models.User', source_field='user_id', db_constraint=True, to_field='id', related_name=False, on_delete=OnDelete.CASCADE)),
+                ('transfer_id', fields.BigIntField()),
+                ('status', fields.CharEnumField(default=TicketStatus.OPEN, description='OPEN: open\nCLOSED: closed', enum_type=TicketStatus, max_length=8)),
+                ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
+            ],
+            options={'table': 'support_tickets', 'app': 'models', 'indexes': [Index(fields=['status', 'id'])], 'pk_attr': 'id', 'table_description': "A user's question to the support team about one of their transfers."},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='Transfer',
+            fields=[
+                ('id', fields.BigIntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('kind', fields.CharEnumField(description='P2P: P2P\nTOP_UP: TOP_UP\nWITHDRAWAL: WITHDRAWAL', enum_type=TransferKind, max_length=12)),
+                ('state', fields.CharEnumField(description='PENDING: PENDING\nCOMPLETED: COMPLETED\nFAILED: FAILED', enum_type=TransferState, max_length=10)),
+                ('initiator', fields.ForeignKeyField('models.User', source_field='initiator_id', db_constraint=True, to_field='id', related_name='initiated_transfers', on_delete=OnDelete.RESTRICT)),
+                ('idempotency_key', fields.CharField(max_length=255)),
+                ('request_fingerprint', fields.CharField(max_length=64)),
+                ('payer_id', fields.BigIntField(null=True)),
+                ('payee_id', fields.BigIntField(null=True)),
+                ('card_id', fields.BigIntField(null=True)),
+                ('request_id', fields.BigIntField(null=True)),
+                ('amount_minor', fields.BigIntField()),
+                ('currency', fields.CharField(max_length=3)),
+                ('memo', fields.CharField(default='', max_length=100)),
+                ('failure_reason', fields.CharField(default='', max_length=40)),
+                ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
+                ('updated_at', fields.DatetimeField(auto_now=True, auto_now_add=False)),
+            ],
+            options={'table': 'transfers', 'app': 'models', 'unique_together': (('initiator', 'idempotency_key'),), 'constraints': [CheckConstraint(check='amount_minor > 0', name='transfers_amount_positive')], 'indexes': [Index(fields=['payer_id', 'kind', 'created_at'])], 'pk_attr': 'id', 'table_description': 'One money movement a user asked for, unique per (initiator, idempotency key).'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='Journal',
+            fields=[
+                ('id', fields.BigIntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('kind', fields.CharEnumField(description='TRANSFER: TRANSFER\nTOP_UP: TOP_UP\nWITHDRAWAL_HOLD: WITHDRAWAL_HOLD\nWITHDRAWAL_SETTLE: WITHDRAWAL_SETTLE\nWITHDRAWAL_VOID: WITHDRAWAL_VOID', enum_type=JournalKind, max_length=20)),
+                ('transfer', fields.ForeignKeyField('models.Transfer', source_field='transfer_id', db_constraint=True, to_field='id', related_name='journals', on_delete=OnDelete.RESTRICT)),
+                ('description', fields.CharField(default='', max_length=200)),
+                ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
+            ],
+            options={'table': 'journals', 'app': 'models', 'pk_attr': 'id', 'table_description': 'A set of two or more entries that sum to zero, written in one transaction.'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='LedgerEntry',
+            fields=[
+                ('id', fields.BigIntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('journal', fields.ForeignKeyField('models.Journal', source_field='journal_id', db_constraint=True, to_field='id', related_name='entries', on_delete=OnDelete.RESTRICT)),
+                ('account', fields.ForeignKeyField('models.LedgerAccount', source_field='account_id', db_constraint=True, to_field='id', related_name='entries', on_delete=OnDelete.RESTRICT)),
+                ('kind', fields.CharEnumField(description='SENT: SENT\nRECEIVED: RECEIVED\nTOP_UP: TOP_UP\nWITHDRAWAL: WITHDRAWAL\nREFUND: REFUND\nSYSTEM: SYSTEM', enum_type=EntryKind, max_length=12)),
+                ('amount_minor', fields.BigIntField()),
+                ('balance_after_minor', fields.BigIntField()),
+                ('counterparty_id', fields.BigIntField(null=True)),
+                ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
+            ],
+            options={'table': 'ledger_entries', 'app': 'models', 'constraints': [CheckConstraint(check='amount_minor <> 0', name='ledger_entries_amount_not_zero')], 'indexes': [Index(fields=['account_id', 'id']), Index(fields=['account_id', 'kind', 'id'])], 'pk_attr': 'id', 'table_description': 'One signed amount on one account. Never updated or deleted.'},
             bases=['Model'],
         ),
         ops.CreateModel(

@@ -88,18 +88,22 @@ IdentityResult = Annotated[
 def _destination(info: Info, data: RequestVerificationCodeInput) -> str:
     """Where a code goes: the given phone for sign-up and reset, else the account's own contact."""
     purpose = Purpose(data.purpose)
+    if purpose in (Purpose.REGISTER, Purpose.RESET_PASSWORD):
+        # These codes prove a phone number: they go by SMS to the number given.
+        if data.channel != CodeChannel.SMS:
+            raise InvalidInput("channel", "sign-up and password reset codes are sent by SMS")
+        if not data.phone:
+            raise InvalidInput("phone", "is required")
+        return normalise_phone(data.phone)
     if data.channel == CodeChannel.SMS:
-        if purpose in (Purpose.REGISTER, Purpose.RESET_PASSWORD):
-            if not data.phone:
-                raise InvalidInput("phone", "is required")
-            return normalise_phone(data.phone)
         return info.context.require_viewer().phone
     user = info.context.require_viewer()
     if purpose == Purpose.VERIFY_EMAIL:
         email = accounts.normalise_email(data.email) if data.email else user.email
-        if not email or email != user.email:
+        # Mailboxes are case-insensitive in practice; the code goes to the address as stored.
+        if not email or not user.email or email.casefold() != user.email.casefold():
             raise InvalidInput("email", "add the address with addEmail first")
-        return email
+        return user.email
     if not user.email or user.email_verified_at is None:
         raise InvalidInput("channel", "no verified email on this account; use SMS")
     return user.email

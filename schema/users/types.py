@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
 from strawberry import relay
@@ -20,11 +20,15 @@ from models import User as UserModel
 from schema.context import Info
 from schema.errors import Requirement
 
+if TYPE_CHECKING:
+    from schema.wallet.types import Card, Wallet
+
 # Domain enums registered under their GraphQL names; annotations use the domain classes.
 DocumentType = DomainDocumentType
 CodePurpose = DomainPurpose
 strawberry.enum(DomainDocumentType, name="DocumentType")
-strawberry.enum(DomainPurpose, name="CodePurpose", description="What a one-time code is for; it is valid for that only.")
+strawberry.enum(DomainPurpose, name="CodePurpose",
+                description="What a one-time code is for; it is valid for that only.")
 
 
 @strawberry.enum(description="How a one-time code is delivered.")
@@ -87,6 +91,20 @@ class User(relay.Node):
         from app.identity.readiness import wallet_requirements
 
         return [Requirement(name=r.name, purpose=r.purpose) for r in await wallet_requirements(self._model)]
+
+    @strawberry.field(description="The wallet, or null until `openWallet` succeeds.")
+    async def wallet(self, info: Info) -> Annotated[Wallet, strawberry.lazy("schema.wallet.types")] | None:
+        from schema.wallet.queries import wallet_of_viewer
+
+        viewer = info.context.viewer
+        return await wallet_of_viewer(info) if viewer and viewer.id == self.id else None
+
+    @strawberry.field(description="Active linked bank cards, most recently linked first.")
+    async def cards(self, info: Info) -> list[Annotated[Card, strawberry.lazy("schema.wallet.types")]]:
+        from schema.wallet.queries import cards_of
+
+        viewer = info.context.viewer
+        return await cards_of(self.id) if viewer and viewer.id == self.id else []
 
     @strawberry.field(description="The account's live sessions, most recently used first.")
     async def sessions(self, info: Info) -> list[SessionInfo]:

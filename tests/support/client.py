@@ -28,9 +28,12 @@ class GraphQLClient:
     token: str | None = None
     ip: str = field(default_factory=fresh_ip)
     http: httpx.AsyncClient = field(default_factory=lambda: httpx.AsyncClient(timeout=60))
+    device_name: str | None = None
 
     def headers(self) -> dict[str, str]:
         headers = {"X-Forwarded-For": self.ip}
+        if self.device_name:
+            headers["X-Device-Name"] = self.device_name
         if self.token:
             headers["Authorization"] = f"Bearer {self.token}"
         return headers

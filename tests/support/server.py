@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import uvicorn
 
 from app.main import create_app
+from app.runtime import Runtime
 from app.settings import Settings
 from tests.support.sinks import free_port
 
@@ -22,6 +23,11 @@ class RunningServer:
     @property
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def runtime(self) -> Runtime:
+        """The app's own Runtime: its limiter and settings, to assert on counters."""
+        return self.server.config.app.state.runtime  # type: ignore[no-any-return]
 
     @property
     def ws_url(self) -> str:

@@ -42,7 +42,15 @@ class MailSink:
 
     port: int = field(default_factory=free_port)
     messages: list[Message] = field(default_factory=list)
+    refused: set[str] = field(default_factory=set)
     _controller: Controller | None = None
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # type: ignore[no-untyped-def]
+        # A mailbox that does not exist: a permanent (5xx) refusal the sender must not retry.
+        if address.lower() in self.refused:
+            return "550 5.1.1 No such mailbox here"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):  # type: ignore[no-untyped-def]
         msg = message_from_bytes(envelope.content)
@@ -53,6 +61,10 @@ class MailSink:
     def start(self) -> None:
         self._controller = Controller(self, hostname="127.0.0.1", port=self.port)
         self._controller.start()
+
+    @property
+    def running(self) -> bool:
+        return self._controller is not None
 
     def stop(self) -> None:
         if self._controller is not None:

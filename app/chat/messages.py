@@ -1,0 +1,169 @@
+"""Messages: send (once per client message id), edit, recall, read positions, history pages."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from tortoise.exceptions import IntegrityError
+from tortoise.transactions import in_transaction
+
+from app.chat.access import is_agent, membership, visible_conversation, visible_message
+from app.chat.announce import (
+    CONVERSATION_READ,
+    MESSAGE_ADDED,
+    MESSAGE_EDITED,
+    MESSAGE_RECALLED,
+    announce,
+    lock_conversation,
+)
+from app.chat.conversations import touch
+from app.errors import InvalidInput, MessageLocked, NotFound
+from app.runtime import Runtime
+from app.text import clean_text
+from models import Conversation, Member, Message, MessageKind, User
+
+MAX_TEXT = 4000
+
+
+async def send_message(rt: Runtime, user: User, *, conversation_id: int, text: str,
+                       client_message_id: str | None) -> Message:
+    """Post a text message; a resend with the same client message id returns the first one."""
+    text = clean_text(text, "text", max_length=MAX_TEXT, min_length=1, multiline=True)
+    cmid = clean_text(client_message_id, "clientMessageId", max_length=64, min_length=1) \
+        if client_message_id is not None else None
+    conversation = await visible_conversation(user, conversation_id)
+    if cmid is not None and (first := await _resent(conversation.id, user.id, cmid)) is not None:
+        return first
+    try:
+        async with in_transaction():
+            await lock_conversation(conversation.id, extra_user_ids=[user.id])
+            if await membership(user.id, conversation.id) is None and is_agent(user):
+                await _join_as_agent(conversation, user)
+            message = await _append(conversation, user, text, cmid)
+    except IntegrityError:
+        first = await _resent(conversation.id, user.id, cmid) if cmid is not None else None
+        if first is None:
+            raise
+        return first
+    rt.events_waker.wake()
+    return message
+
+
+async def _resent(conversation_id: int, author_id: int, cmid: str) -> Message | None:
+    return await Message.get_or_none(conversation_id=conversation_id, author_id=author_id, client_message_id=cmid)
+
+
+async def _join_as_agent(conversation: Conversation, agent: User) -> None:
+    # A support agent who answers a ticket joins its thread, so the answer's events reach them too.
+    now = datetime.now(UTC)
+    member = await Member.get_or_none(conversation_id=conversation.id, user_id=agent.id)
+    if member is None:
+        await Member.create(conversation_id=conversation.id, user_id=agent.id, joined_at=now)
+    else:
+        await Member.filter(id=member.id).update(left_at=None)
+
+
+async def _append(conversation: Conversation, author: User, text: str, cmid: str | None) -> Message:
+    now = datetime.now(UTC)
+    message = await Message.create(conversation_id=conversation.id, kind=MessageKind.TEXT, author_id=author.id,
+                                   text=text, client_message_id=cmid)
+    await touch(conversation, message, now)
+    await Member.filter(conversation_id=conversation.id, user_id=author.id,
+                        last_read_message_id__lt=message.id).update(last_read_message_id=message.id)
+    await announce(conversation.id, MESSAGE_ADDED, messageId=message.id)
+    return message
+
+
+def editable_until(rt: Runtime, message: Message) -> datetime | None:
+    if message.kind != MessageKind.TEXT or message.recalled_at is not None or message.author_id is None:
+        return None
+    return message.created_at + timedelta(seconds=rt.settings.message_edit_seconds)
+
+
+def recallable_until(rt: Runtime, message: Message) -> datetime | None:
+    if message.kind != MessageKind.TEXT or message.recalled_at is not None or message.author_id is None:
+        return None
+    return message.created_at + timedelta(seconds=rt.settings.message_recall_seconds)
+
+
+async def _own_changeable(user: User, message_id: int, what: str) -> Message:
+    message = await visible_message(user, message_id)
+    if message.author_id != user.id:
+        raise MessageLocked("NOT_AUTHOR", f"Only the author can {what} a message.")
+    if message.kind != MessageKind.TEXT:
+        raise MessageLocked("NOT_TEXT", f"Transfers, requests and notices cannot be {what}ed.")
+    if message.recalled_at is not None:
+        raise MessageLocked("RECALLED", "The message was recalled.")
+    return message
+
+
+async def edit_message(rt: Runtime, user: User, *, message_id: int, text: str) -> Message:
+    """The author replaces a text message's text; it then shows as edited."""
+    text = clean_text(text, "text", max_length=MAX_TEXT, min_length=1, multiline=True)
+    message = await _own_changeable(user, message_id, "edit")
+    until = editable_until(rt, message)
+    if until is None or datetime.now(UTC) > until:
+        raise MessageLocked("WINDOW_CLOSED", "The message can no longer be edited.")
+    async with in_transaction():
+        await lock_conversation(message.conversation_id)
+        changed = await Message.filter(id=message.id, recalled_at__isnull=True).update(
+            text=text, edited_at=datetime.now(UTC))
+        if not changed:
+            raise MessageLocked("RECALLED", "The message was recalled.")
+        await announce(message.conversation_id, MESSAGE_EDITED, messageId=message.id)
+    rt.events_waker.wake()
+    return await Message.get(id=message.id)
+
+
+async def recall_message(rt: Runtime, user: User, *, message_id: int) -> Message:
+    """The author takes a text message back within the recall window; a tombstone remains."""
+    message = await _own_changeable(user, message_id, "recall")
+    until = recallable_until(rt, message)
+    if until is None or datetime.now(UTC) > until:
+        raise MessageLocked("WINDOW_CLOSED", f"Messages can be recalled for {rt.settings.message_recall_seconds} s.")
+    async with in_transaction():
+        await lock_conversation(message.conversation_id)
+        changed = await Message.filter(id=message.id, recalled_at__isnull=True).update(
+            text="", recalled_at=datetime.now(UTC))
+        if not changed:
+            raise MessageLocked("RECALLED", "The message was recalled.")
+        await announce(message.conversation_id, MESSAGE_RECALLED, messageId=message.id)
+    rt.events_waker.wake()
+    return await Message.get(id=message.id)
+
+
+async def mark_read(rt: Runtime, user: User, *, conversation_id: int, message_id: int | None) -> Member:
+    """Move the reader's position forward (never back) to a message, or to the latest one."""
+    member = await membership(user.id, conversation_id)
+    if member is None:
+        raise NotFound("conversation")
+    conversation = await Conversation.get(id=conversation_id)
+    target = message_id if message_id is not None else (conversation.last_message_id or 0)
+    if message_id is not None and not await Message.exists(id=message_id, conversation_id=conversation_id):
+        raise NotFound("message")
+    async with in_transaction():
+        await lock_conversation(conversation_id)
+        moved = await Member.filter(id=member.id, last_read_message_id__lt=target).update(
+            last_read_message_id=target)
+        if moved:
+            await announce(conversation_id, CONVERSATION_READ, userId=user.id, messageId=target)
+    if moved:
+        rt.events_waker.wake()
+    return await Member.get(id=member.id)
+
+
+async def history(user: User, conversation_id: int, *, limit: int, after: int | None = None,
+                  before: int | None = None, newest: bool = False) -> tuple[list[Message], bool]:
+    """A page of messages in id order, and whether more lie beyond it in the paging direction."""
+    if limit < 0:
+        raise InvalidInput("first", "must not be negative")
+    conversation = await visible_conversation(user, conversation_id)
+    query = Message.filter(conversation_id=conversation.id)
+    if after is not None:
+        query = query.filter(id__gt=after)
+    if before is not None:
+        query = query.filter(id__lt=before)
+    rows = await query.order_by("-id" if newest else "id").limit(limit + 1)
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return (list(reversed(rows)) if newest else rows), more

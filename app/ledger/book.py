@@ -1,0 +1,106 @@
+"""The book: the only code that writes balances and ledger entries.
+
+A movement is one journal of two or more entries that sum to zero. The caller owns the database
+transaction and has locked every account it touches with `lock_accounts` (always in id order, so
+two movements over the same accounts queue instead of deadlocking). Entries are only ever
+inserted; a correction is a new journal.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from tortoise.exceptions import IntegrityError
+from tortoise.expressions import F
+
+from app.errors import InsufficientFunds
+from models import AccountKind, EntryKind, Journal, JournalKind, LedgerAccount, LedgerEntry, User
+
+
+@dataclass(frozen=True)
+class Line:
+    """One side of a journal: a signed amount on a locked account."""
+
+    account: LedgerAccount
+    amount_minor: int
+    kind: EntryKind = EntryKind.SYSTEM
+    counterparty_id: int | None = None
+
+
+class UnbalancedJournal(ValueError):
+    """A programming error: a journal whose entries do not sum to zero."""
+
+
+async def lock_accounts(ids: Iterable[int]) -> dict[int, LedgerAccount]:
+    """Lock the accounts in id order (FOR UPDATE on PostgreSQL). Call inside a transaction."""
+    rows = await LedgerAccount.filter(id__in=sorted(set(ids))).select_for_update().order_by("id")
+    return {row.id: row for row in rows}
+
+
+async def post(kind: JournalKind, transfer_id: int, lines: Sequence[Line], description: str = "") -> Journal:
+    """Write one balanced journal and move the cached balances with it.
+
+    Preconditions: inside a transaction, every account in `lines` locked by `lock_accounts`.
+    Raises InsufficientFunds (and writes nothing more) if a user wallet would go below zero.
+    """
+    _check_balanced(lines)
+    journal = await Journal.create(kind=kind, transfer_id=transfer_id, description=description)
+    entries = []
+    for line in lines:
+        account = line.account
+        after = account.balance_minor + line.amount_minor
+        if account.kind == AccountKind.USER_WALLET and after < 0:
+            raise InsufficientFunds(balance_minor=account.balance_minor, amount_minor=-line.amount_minor,
+                                    currency=account.currency)
+        await LedgerAccount.filter(id=account.id).update(balance_minor=F("balance_minor") + line.amount_minor)
+        account.balance_minor = after
+        entries.append(LedgerEntry(journal_id=journal.id, account_id=account.id, kind=line.kind,
+                                   amount_minor=line.amount_minor, balance_after_minor=after,
+                                   counterparty_id=line.counterparty_id))
+    await LedgerEntry.bulk_create(entries)
+    return journal
+
+
+def _check_balanced(lines: Sequence[Line]) -> None:
+    if len(lines) < 2:
+        raise UnbalancedJournal("a journal needs at least two entries")
+    if sum(line.amount_minor for line in lines) != 0:
+        raise UnbalancedJournal("entries must sum to zero")
+    if any(line.amount_minor == 0 for line in lines):
+        raise UnbalancedJournal("an entry must move money")
+    if len({line.account.currency for line in lines}) != 1:
+        raise UnbalancedJournal("a journal moves one currency")
+
+
+async def wallet_of(user_id: int) -> LedgerAccount | None:
+    return await LedgerAccount.get_or_none(user_id=user_id, kind=AccountKind.USER_WALLET)
+
+
+async def wallets_of(user_ids: Iterable[int]) -> list[LedgerAccount]:
+    """The wallets of these users (those that have one), each with its user loaded."""
+    return await LedgerAccount.filter(user_id__in=list(user_ids), kind=AccountKind.USER_WALLET) \
+        .select_related("user")
+
+
+async def open_wallet_account(user: User, currency: str) -> LedgerAccount:
+    """The user's wallet account, created at a zero balance if it does not exist yet."""
+    existing = await wallet_of(user.id)
+    if existing is not None:
+        return existing
+    try:
+        return await LedgerAccount.create(kind=AccountKind.USER_WALLET, user=user, currency=currency)
+    except IntegrityError:
+        return await LedgerAccount.get(user_id=user.id)  # a parallel request opened it first
+
+
+async def system_account(kind: AccountKind, currency: str) -> LedgerAccount:
+    """The one system account of a kind per currency (card clearing, withdrawal holds)."""
+    code = f"{kind}:{currency}"
+    existing = await LedgerAccount.get_or_none(system_code=code)
+    if existing is not None:
+        return existing
+    try:
+        return await LedgerAccount.create(kind=kind, system_code=code, currency=currency)
+    except IntegrityError:
+        return await LedgerAccount.get(system_code=code)

@@ -1,0 +1,44 @@
+"""Transfer limits: per transfer, per Asia/Shanghai day of outgoing transfers, and step-up."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, time
+
+from tortoise.functions import Sum
+
+from app.errors import LimitExceeded
+from app.identity.documents import CHINA_TZ
+from app.settings import Settings
+from models import Transfer, TransferKind, TransferState
+
+
+def day_start(now: datetime | None = None) -> datetime:
+    """Midnight in Asia/Shanghai today, as a UTC instant."""
+    local = (now or datetime.now(UTC)).astimezone(CHINA_TZ)
+    return datetime.combine(local.date(), time.min, tzinfo=CHINA_TZ).astimezone(UTC)
+
+
+async def sent_today_minor(payer_id: int, *, excluding: int | None = None) -> int:
+    """What this user has sent to others since midnight (Asia/Shanghai)."""
+    query = Transfer.filter(payer_id=payer_id, kind=TransferKind.P2P, state=TransferState.COMPLETED,
+                            created_at__gte=day_start())
+    if excluding is not None:
+        query = query.exclude(id=excluding)
+    rows = await query.annotate(total=Sum("amount_minor")).values("total")
+    return int(rows[0]["total"] or 0) if rows else 0
+
+
+def check_per_transfer(settings: Settings, amount_minor: int) -> None:
+    limit = settings.transfer_limit_minor
+    if amount_minor > limit:
+        raise LimitExceeded(limit="PER_TRANSFER", limit_minor=limit, remaining_minor=limit,
+                            currency=settings.currency)
+
+
+async def check_daily(settings: Settings, payer_id: int, amount_minor: int, *, excluding: int | None = None) -> None:
+    """Authoritative when called with the payer's wallet locked (every transfer out locks it)."""
+    limit = settings.daily_outgoing_limit_minor
+    used = await sent_today_minor(payer_id, excluding=excluding)
+    if used + amount_minor > limit:
+        raise LimitExceeded(limit="DAILY", limit_minor=limit, remaining_minor=max(0, limit - used),
+                            currency=settings.currency)

@@ -1,0 +1,1 @@
+"""The payment PIN: strength rules, the attempt-counted gate, set, change and reset."""

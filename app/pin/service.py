@@ -1,0 +1,96 @@
+"""Setting, changing and resetting the payment PIN. Every change is told to the owner by SMS."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from tortoise.exceptions import IntegrityError
+from tortoise.transactions import in_transaction
+
+from app.errors import AlreadyExists, InvalidInput, Requirement, VerificationRequired
+from app.identity.verification import check_document_owner
+from app.mail import outbox
+from app.pin.attempts import verify_pin
+from app.pin.rules import check_pin
+from app.runtime import Runtime
+from app.verification import codes
+from app.verification.codes import Purpose
+from models import Identity, PaymentPin, User
+from models.events import Channel
+
+_NOTICES = {
+    "set": "Your imwallet payment PIN was set. If this was not you, contact support now.",
+    "changed": "Your imwallet payment PIN was changed. If this was not you, contact support now.",
+    "reset": "Your imwallet payment PIN was reset. If this was not you, contact support now.",
+}
+
+
+async def has_pin(user_id: int) -> bool:
+    return bool(await PaymentPin.filter(user_id=user_id).exists())
+
+
+async def set_pin(rt: Runtime, user: User, pin: str) -> None:
+    """The first PIN. Needs a verified identity, so that birth-date PINs can be refused."""
+    identity = await _identity(user)
+    check_pin(pin, identity.date_of_birth)
+    pin_hash = await rt.hasher.hash_pin(pin)
+    try:
+        async with in_transaction():
+            await PaymentPin.create(user=user, pin_hash=pin_hash, changed_at=datetime.now(UTC))
+            await _notify(rt, user, "set")
+    except IntegrityError as exc:
+        raise AlreadyExists("A payment PIN is already set; change it with the old PIN.") from exc
+    rt.outbox_waker.wake()
+
+
+async def change_pin(rt: Runtime, user: User, old_pin: str, new_pin: str) -> None:
+    """Replace the PIN, proving the old one through the attempt-counted gate."""
+    identity = await _identity(user)
+    check_pin(new_pin, identity.date_of_birth, field="newPin")
+    if new_pin == old_pin:
+        raise InvalidInput("newPin", "is the same as the current PIN")
+    await verify_pin(rt, user.id, old_pin, field="oldPin")
+    await _replace(rt, user, new_pin, "changed")
+
+
+async def reset_pin(rt: Runtime, user: User, *, channel: Channel, code: str, document_number: str,
+                    new_pin: str) -> None:
+    """Forgotten PIN: a RESET_PIN code (SMS, or the verified email) plus the identity document."""
+    identity = await _identity(user)
+    check_pin(new_pin, identity.date_of_birth, field="newPin")
+    if not await has_pin(user.id):
+        raise VerificationRequired([Requirement("PAYMENT_PIN")], "No PIN to reset; set one instead.")
+    await rt.limiter.hit(f"pin-reset:{user.id}", 10, 3600)
+    await check_document_owner(rt, user, document_number)
+    await codes.consume(rt, destination=_code_destination(user, channel), purpose=Purpose.RESET_PIN, code=code)
+    await _replace(rt, user, new_pin, "reset")
+
+
+def _code_destination(user: User, channel: Channel) -> str:
+    if channel == Channel.SMS:
+        return user.phone
+    if not user.email or user.email_verified_at is None:
+        raise InvalidInput("channel", "no verified email on this account; use SMS")
+    return user.email
+
+
+async def _replace(rt: Runtime, user: User, new_pin: str, what: str) -> None:
+    pin_hash = await rt.hasher.hash_pin(new_pin)
+    async with in_transaction():
+        # A new PIN starts with a clean slate: failures of the old one no longer count.
+        await PaymentPin.filter(user_id=user.id).update(
+            pin_hash=pin_hash, failed_attempts=0, locked_until=None, changed_at=datetime.now(UTC))
+        await _notify(rt, user, what)
+    rt.outbox_waker.wake()
+
+
+async def _identity(user: User) -> Identity:
+    identity = await Identity.get_or_none(user_id=user.id)
+    if identity is None:
+        raise VerificationRequired([Requirement("IDENTITY")], "Verify your identity before setting a PIN.")
+    return identity
+
+
+async def _notify(rt: Runtime, user: User, what: str) -> None:
+    await outbox.enqueue(rt, channel=Channel.SMS, recipient=user.phone, subject="Payment PIN",
+                         body=_NOTICES[what])

@@ -1,0 +1,143 @@
+"""The Conversation type and the chat connections."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+import strawberry
+from strawberry import relay
+
+from app.chat import access, support
+from app.chat import messages as message_service
+from app.chat.unread import unread_counts
+from app.errors import InvalidInput, NotFound
+from models import Conversation as ConversationModel
+from schema.chat import loaders
+from schema.chat.cursors import message_cursor, page_size, parse_message_cursor
+from schema.chat.types import ChatUser, ConversationKind, Member, Message, SupportTicket, chat_user
+from schema.context import Info
+from schema.ids import encode_id
+
+
+@strawberry.type
+class MessageEdge:
+    cursor: str
+    node: Message
+
+
+@strawberry.type(description="Messages in id order (oldest first), paginated both ways.")
+class MessageConnection:
+    edges: list[MessageEdge]
+    page_info: relay.PageInfo
+
+
+@strawberry.type(description="A direct chat, a group, or a support thread. Only its members can see it.")
+class Conversation(relay.Node):
+    id: relay.NodeID[int]
+    kind: ConversationKind
+    title: str
+    created_at: datetime
+    last_activity_at: datetime
+    _model: strawberry.Private[ConversationModel]
+
+    @classmethod
+    def from_model(cls, m: ConversationModel) -> Conversation:
+        return cls(id=m.id, kind=m.kind, title=m.title, created_at=m.created_at,
+                   last_activity_at=m.last_activity_at, _model=m)
+
+    @strawberry.field(description="The group's owner; null for direct and support conversations.")
+    async def owner(self, info: Info) -> ChatUser | None:
+        return await chat_user(info, self._model.owner_id)
+
+    @strawberry.field(description="Current members, earliest first.")
+    async def members(self, info: Info) -> list[Member]:
+        return [Member(user=await chat_user(info, m.user_id), joined_at=m.joined_at,
+                       last_read_message_id=strawberry.ID(encode_id("Message", m.last_read_message_id))
+                       if m.last_read_message_id else None)
+                for m in await loaders.members(info).load(self._model.id)]
+
+    @strawberry.field(description="The newest message, if any.")
+    async def last_message(self, info: Info) -> Message | None:
+        if self._model.last_message_id is None:
+            return None
+        m = await loaders.messages(info).load(self._model.last_message_id)
+        return Message.from_model(m) if m else None
+
+    @strawberry.field(description="Messages from others after the viewer's read position (recalled ones "
+                                  "not counted).")
+    async def unread_count(self, info: Info) -> int:
+        viewer = info.context.require_viewer()
+
+        async def load(ids: list[int]) -> list[int]:
+            counts = await unread_counts(viewer.id, ids)
+            return [counts[i] for i in ids]
+
+        loader = info.context.loaders.get("chat.unread")
+        if loader is None:
+            from strawberry.dataloader import DataLoader
+
+            loader = info.context.loaders["chat.unread"] = DataLoader(load_fn=load, cache=False)
+        return int(await loader.load(self._model.id))
+
+    @strawberry.field(description="For support threads: the ticket, with its transfer.")
+    async def ticket(self, info: Info) -> SupportTicket | None:
+        found = await support.tickets_by_conversation([self._model.id])
+        t = found.get(self._model.id)
+        return SupportTicket.from_model(t) if t else None
+
+    @strawberry.field(description="`first`/`after` pages forward from the oldest; `last`/`before` pages back "
+                                  "from the newest. Edges are always oldest first.")
+    async def messages(self, info: Info, first: int | None = None, after: str | None = None,
+                       last: int | None = None, before: str | None = None) -> MessageConnection:
+        viewer = info.context.require_viewer()
+        cap = info.context.rt.settings.max_page_size
+        if first is not None and last is not None:
+            raise InvalidInput("last", "give first or last, not both")
+        backwards = last is not None or (first is None and after is None)
+        size = page_size(last if backwards else first, cap, "last" if backwards else "first")
+        after_id = parse_message_cursor(after, "after")
+        before_id = parse_message_cursor(before, "before")
+        rows, more = await message_service.history(viewer, self._model.id, limit=size, after=after_id,
+                                                   before=before_id, newest=backwards)
+        edges = [MessageEdge(cursor=message_cursor(m.id), node=Message.from_model(m)) for m in rows]
+        return MessageConnection(edges=edges, page_info=relay.PageInfo(
+            has_next_page=more and not backwards, has_previous_page=more and backwards,
+            start_cursor=edges[0].cursor if edges else None, end_cursor=edges[-1].cursor if edges else None))
+
+    @classmethod
+    async def resolve_nodes(cls, *, info: Info, node_ids: Iterable[str], required: bool = False) -> Any:
+        viewer = info.context.viewer
+        found: list[Conversation | None] = []
+        for nid in node_ids:
+            try:
+                m = await access.visible_conversation(viewer, int(nid)) if viewer and nid.isdigit() else None
+            except NotFound:
+                m = None
+            found.append(cls.from_model(m) if m else None)
+        return found
+
+
+@strawberry.type
+class ConversationEdge:
+    cursor: str
+    node: Conversation
+
+
+@strawberry.type(description="The viewer's conversations, most recent activity first.")
+class ConversationConnection:
+    edges: list[ConversationEdge]
+    page_info: relay.PageInfo
+
+
+@strawberry.type
+class SupportTicketEdge:
+    cursor: str
+    node: SupportTicket
+
+
+@strawberry.type(description="Open support tickets, oldest first.")
+class SupportTicketConnection:
+    edges: list[SupportTicketEdge]
+    page_info: relay.PageInfo

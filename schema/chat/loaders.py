@@ -1,0 +1,72 @@
+"""DataLoaders for chat types: one set per HTTP request; uncached on websockets (a socket lives long)."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
+
+from starlette.websockets import WebSocket
+from strawberry.dataloader import DataLoader
+
+from app.chat.conversations import members_of
+from models import Member, Message, MoneyRequest, RequestPayment, User
+from schema.context import Info
+
+Load = Callable[[list[int]], Awaitable[Sequence[Any]]]
+
+
+def _loader(info: Info, name: str, load: Load) -> DataLoader[int, Any]:
+    ctx = info.context
+    found = ctx.loaders.get(name)
+    if found is None:
+        # A websocket's context lasts as long as the socket: batch per tick, never cache rows.
+        found = DataLoader(load_fn=load, cache=not isinstance(ctx.request, WebSocket))
+        ctx.loaders[name] = found
+    return found
+
+
+async def _users(ids: list[int]) -> list[User | None]:
+    rows = {u.id: u for u in await User.filter(id__in=ids)}
+    return [rows.get(i) for i in ids]
+
+
+async def _messages(ids: list[int]) -> list[Message | None]:
+    rows = {m.id: m for m in await Message.filter(id__in=ids)}
+    return [rows.get(i) for i in ids]
+
+
+async def _requests(ids: list[int]) -> list[MoneyRequest | None]:
+    rows = {r.id: r for r in await MoneyRequest.filter(id__in=ids)}
+    return [rows.get(i) for i in ids]
+
+
+async def _payments(ids: list[int]) -> list[list[RequestPayment]]:
+    found: dict[int, list[RequestPayment]] = {i: [] for i in ids}
+    for p in await RequestPayment.filter(request_id__in=ids).order_by("id"):
+        found[p.request_id].append(p)
+    return [found[i] for i in ids]
+
+
+async def _members(ids: list[int]) -> list[list[Member]]:
+    found = await members_of(ids)
+    return [found[i] for i in ids]
+
+
+def users(info: Info) -> DataLoader[int, User | None]:
+    return _loader(info, "chat.users", _users)
+
+
+def messages(info: Info) -> DataLoader[int, Message | None]:
+    return _loader(info, "chat.messages", _messages)
+
+
+def requests(info: Info) -> DataLoader[int, MoneyRequest | None]:
+    return _loader(info, "chat.requests", _requests)
+
+
+def payments(info: Info) -> DataLoader[int, list[RequestPayment]]:
+    return _loader(info, "chat.payments", _payments)
+
+
+def members(info: Info) -> DataLoader[int, list[Member]]:
+    return _loader(info, "chat.members", _members)

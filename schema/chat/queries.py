@@ -1,0 +1,55 @@
+"""Chat queries."""
+
+from __future__ import annotations
+
+import strawberry
+from strawberry import relay
+
+from app.chat import access, conversations, support
+from app.errors import NotFound
+from schema.chat.conversation import (
+    Conversation,
+    ConversationConnection,
+    ConversationEdge,
+    SupportTicketConnection,
+    SupportTicketEdge,
+)
+from schema.chat.cursors import activity_cursor, id_cursor, page_size, parse_activity_cursor, parse_id_cursor
+from schema.chat.types import SupportTicket
+from schema.context import Info
+from schema.ids import decode_id
+
+
+@strawberry.type
+class ChatQuery:
+    @strawberry.field(description="The viewer's conversations, most recent activity first, with unread counts.")
+    async def conversations(self, info: Info, first: int | None = None,
+                            after: str | None = None) -> ConversationConnection:
+        viewer = info.context.require_viewer()
+        size = page_size(first, info.context.rt.settings.max_page_size, "first")
+        rows = await conversations.conversations_of(viewer, first=size, after=parse_activity_cursor(after))
+        edges = [ConversationEdge(cursor=activity_cursor(c.last_activity_at, c.id), node=Conversation.from_model(c))
+                 for c in rows[:size]]
+        return ConversationConnection(edges=edges, page_info=relay.PageInfo(
+            has_next_page=len(rows) > size, has_previous_page=after is not None,
+            start_cursor=edges[0].cursor if edges else None, end_cursor=edges[-1].cursor if edges else None))
+
+    @strawberry.field(description="One of the viewer's conversations; null for a missing id or anyone else's.")
+    async def conversation(self, info: Info, id: strawberry.ID) -> Conversation | None:
+        viewer = info.context.require_viewer()
+        try:
+            return Conversation.from_model(
+                await access.visible_conversation(viewer, decode_id(id, "Conversation")))
+        except NotFound:
+            return None
+
+    @strawberry.field(description="Support agents: open tickets, oldest first. Empty for everyone else.")
+    async def support_queue(self, info: Info, first: int | None = None,
+                            after: str | None = None) -> SupportTicketConnection:
+        viewer = info.context.require_viewer()
+        size = page_size(first, info.context.rt.settings.max_page_size, "first")
+        rows = await support.queue(viewer, first=size, after=parse_id_cursor(after))
+        edges = [SupportTicketEdge(cursor=id_cursor(t.id), node=SupportTicket.from_model(t)) for t in rows[:size]]
+        return SupportTicketConnection(edges=edges, page_info=relay.PageInfo(
+            has_next_page=len(rows) > size, has_previous_page=after is not None,
+            start_cursor=edges[0].cursor if edges else None, end_cursor=edges[-1].cursor if edges else None))

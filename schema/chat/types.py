@@ -1,0 +1,254 @@
+"""GraphQL types for chat: conversations, members, messages, money requests, support tickets."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+import strawberry
+from strawberry import relay
+
+from app.chat import access, support
+from app.chat import messages as message_service
+from app.chat.requests import visible_request
+from app.errors import NotFound
+from models import ConversationKind as DomainConversationKind
+from models import Message as MessageModel
+from models import MessageKind as DomainMessageKind
+from models import MoneyRequest as MoneyRequestModel
+from models import RequestState as DomainRequestState
+from models import SupportTicket as SupportTicketModel
+from models import TicketStatus as DomainTicketStatus
+from models import User as UserModel
+from schema.chat import loaders
+from schema.context import Info
+from schema.ids import encode_id
+from schema.money import Money
+
+ConversationKind = DomainConversationKind
+MessageKind = DomainMessageKind
+RequestState = DomainRequestState
+TicketStatus = DomainTicketStatus
+strawberry.enum(DomainConversationKind, name="ConversationKind")
+strawberry.enum(DomainMessageKind, name="MessageKind")
+strawberry.enum(DomainRequestState, name="RequestState")
+strawberry.enum(DomainTicketStatus, name="TicketStatus")
+
+
+@strawberry.enum(description="What happened to a message.")
+class MessageChange(StrEnum):
+    ADDED = "added"
+    EDITED = "edited"
+    RECALLED = "recalled"
+
+
+@strawberry.type(description="Another person as chat shows them.")
+class ChatUser:
+    id: strawberry.ID = strawberry.field(description="The user's global id.")
+    display_name: str
+
+    @classmethod
+    def from_model(cls, m: UserModel) -> ChatUser:
+        return cls(id=strawberry.ID(encode_id("User", m.id)), display_name=m.display_name)
+
+
+async def chat_user(info: Info, user_id: int | None) -> ChatUser | None:
+    if user_id is None:
+        return None
+    user = await loaders.users(info).load(user_id)
+    return ChatUser.from_model(user) if user else None
+
+
+async def _visible_or_none(coro: Any) -> Any:
+    try:
+        return await coro
+    except NotFound:
+        return None
+
+
+@strawberry.type(description="A transfer as it shows in a conversation.")
+class TransferAttachment:
+    transfer_id: strawberry.ID = strawberry.field(description="Global id of the `Transfer`.")
+    amount: Money
+    memo: str
+    state: str = strawberry.field(description="PENDING, COMPLETED or FAILED.")
+
+
+@strawberry.type(description="Who paid a money request.")
+class RequestPayer:
+    user: ChatUser | None
+    transfer_id: strawberry.ID
+    paid_at: datetime
+
+
+@strawberry.type(description="A request for money in a conversation; each other member may pay it once.")
+class PaymentRequest(relay.Node):
+    id: relay.NodeID[int]
+    amount: Money
+    memo: str
+    state: RequestState
+    created_at: datetime
+    cancelled_at: datetime | None
+    _model: strawberry.Private[MoneyRequestModel]
+
+    @classmethod
+    def from_model(cls, m: MoneyRequestModel) -> PaymentRequest:
+        return cls(id=m.id, amount=Money.of(m.amount_minor, m.currency), memo=m.memo, state=m.state,
+                   created_at=m.created_at, cancelled_at=m.cancelled_at, _model=m)
+
+    @strawberry.field(description="Who asks for the money.")
+    async def requester(self, info: Info) -> ChatUser | None:
+        return await chat_user(info, self._model.requester_id)
+
+    @strawberry.field(description="Global id of the conversation it was posted in.")
+    def conversation_id(self) -> strawberry.ID:
+        return strawberry.ID(encode_id("Conversation", self._model.conversation_id))
+
+    @strawberry.field(description="Members who have paid, in the order they paid.")
+    async def paid_by(self, info: Info) -> list[RequestPayer]:
+        return [RequestPayer(user=await chat_user(info, p.payer_id), paid_at=p.created_at,
+                             transfer_id=strawberry.ID(encode_id("Transfer", p.transfer_id)))
+                for p in await loaders.payments(info).load(self._model.id)]
+
+    @classmethod
+    async def resolve_nodes(cls, *, info: Info, node_ids: Iterable[str], required: bool = False) -> Any:
+        viewer = info.context.viewer
+        found = []
+        for nid in node_ids:
+            m = await _visible_or_none(visible_request(viewer, int(nid))) if viewer and nid.isdigit() else None
+            found.append(cls.from_model(m) if m else None)
+        return found
+
+
+@strawberry.type(description="One entry of a conversation.")
+class Message(relay.Node):
+    id: relay.NodeID[int]
+    kind: MessageKind
+    created_at: datetime
+    edited_at: datetime | None = strawberry.field(description="Set once the author has edited it.")
+    recalled_at: datetime | None = strawberry.field(description="Set once recalled; the text is then gone.")
+    _model: strawberry.Private[MessageModel]
+
+    @classmethod
+    def from_model(cls, m: MessageModel) -> Message:
+        return cls(id=m.id, kind=m.kind, created_at=m.created_at, edited_at=m.edited_at,
+                   recalled_at=m.recalled_at, _model=m)
+
+    @strawberry.field(description="Null for a recalled message (a tombstone) and for non-text kinds.")
+    def text(self) -> str | None:
+        m = self._model
+        return None if m.recalled_at is not None or m.kind in (MessageKind.TRANSFER, MessageKind.REQUEST) \
+            else m.text
+
+    @strawberry.field(description="True once recalled: show a tombstone.")
+    def recalled(self) -> bool:
+        return self._model.recalled_at is not None
+
+    @strawberry.field(description="The client's id for the message, which makes a resend harmless.")
+    def client_message_id(self) -> str | None:
+        return self._model.client_message_id
+
+    @strawberry.field(description="Global id of the conversation.")
+    def conversation_id(self) -> strawberry.ID:
+        return strawberry.ID(encode_id("Conversation", self._model.conversation_id))
+
+    @strawberry.field(description="Null for system notices.")
+    async def author(self, info: Info) -> ChatUser | None:
+        return await chat_user(info, self._model.author_id)
+
+    @strawberry.field(description="Until when the author may edit it; null when it cannot be edited.")
+    def editable_until(self, info: Info) -> datetime | None:
+        return message_service.editable_until(info.context.rt, self._model)
+
+    @strawberry.field(description="Until when the author may recall it; null when it cannot be recalled.")
+    def recallable_until(self, info: Info) -> datetime | None:
+        return message_service.recallable_until(info.context.rt, self._model)
+
+    @strawberry.field(description="For TRANSFER messages: the money that moved.")
+    def transfer(self) -> TransferAttachment | None:
+        m = self._model
+        if m.kind != MessageKind.TRANSFER or m.transfer_id is None:
+            return None
+        return TransferAttachment(transfer_id=strawberry.ID(encode_id("Transfer", m.transfer_id)),
+                                  amount=Money.of(m.amount_minor or 0, m.currency or ""), memo=m.memo,
+                                  state=m.transfer_state or "")
+
+    @strawberry.field(description="For REQUEST messages: the request, with who has paid.")
+    async def request(self, info: Info) -> PaymentRequest | None:
+        if self._model.request_id is None:
+            return None
+        request = await loaders.requests(info).load(self._model.request_id)
+        return PaymentRequest.from_model(request) if request else None
+
+    @classmethod
+    async def resolve_nodes(cls, *, info: Info, node_ids: Iterable[str], required: bool = False) -> Any:
+        viewer = info.context.viewer
+        found = []
+        for nid in node_ids:
+            m = await _visible_or_none(access.visible_message(viewer, int(nid))) \
+                if viewer and nid.isdigit() else None
+            found.append(cls.from_model(m) if m else None)
+        return found
+
+
+@strawberry.type(description="A member of a conversation and how far they have read.")
+class Member:
+    user: ChatUser | None
+    joined_at: datetime
+    last_read_message_id: strawberry.ID | None = strawberry.field(
+        description="Global id of the last message they have read; null before any.")
+
+
+@strawberry.type(description="A support ticket: a conversation with the support team about one transfer.")
+class SupportTicket(relay.Node):
+    id: relay.NodeID[int]
+    status: TicketStatus
+    created_at: datetime
+    _model: strawberry.Private[SupportTicketModel]
+
+    @classmethod
+    def from_model(cls, m: SupportTicketModel) -> SupportTicket:
+        return cls(id=m.id, status=m.status, created_at=m.created_at, _model=m)
+
+    @strawberry.field(description="Who opened it.")
+    async def user(self, info: Info) -> ChatUser | None:
+        return await chat_user(info, self._model.user_id)
+
+    @strawberry.field(description="Global id of the ticket's conversation.")
+    def conversation_id(self) -> strawberry.ID:
+        return strawberry.ID(encode_id("Conversation", self._model.conversation_id))
+
+    @strawberry.field(description="The transfer the ticket is about, as support sees it.")
+    async def transfer(self, info: Info) -> TicketTransfer:
+        t = await support.ticket_transfer(info.context.require_viewer(), self._model)
+        payer = await chat_user(info, t.payer_id)
+        payee = await chat_user(info, t.payee_id)
+        return TicketTransfer(transfer_id=strawberry.ID(encode_id("Transfer", t.id)), kind=str(t.kind),
+                              state=str(t.state), amount=Money.of(t.amount_minor, t.currency), memo=t.memo,
+                              created_at=t.created_at, payer=payer, payee=payee,
+                              failure_reason=t.failure_reason or None)
+
+    @classmethod
+    async def resolve_nodes(cls, *, info: Info, node_ids: Iterable[str], required: bool = False) -> Any:
+        viewer = info.context.viewer
+        found = []
+        for nid in node_ids:
+            m = await _visible_or_none(support.visible_ticket(viewer, int(nid))) \
+                if viewer and nid.isdigit() else None
+            found.append(cls.from_model(m) if m else None)
+        return found
+
+
+@strawberry.type(description="The details of a ticket's transfer.")
+class TicketTransfer:
+    transfer_id: strawberry.ID
+    kind: str
+    state: str
+    amount: Money
+    memo: str
+    created_at: datetime
+    payer: ChatUser | None
+    payee: ChatUser | None
+    failure_reason: str | None

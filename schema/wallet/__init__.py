@@ -1,0 +1,1 @@
+"""GraphQL for the wallet: PIN, wallet, cards, top-up, withdrawal, transfers and records."""

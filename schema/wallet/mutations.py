@@ -1,0 +1,181 @@
+"""PIN and wallet mutations, and the money movements: top-up, withdrawal, sendMoney.
+
+Each authenticates, parses the amount at the edge, calls one service and maps the outcome.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import strawberry
+
+from app.errors import DomainError, InvalidInput
+from app.ledger.amounts import parse_amount
+from app.payments import funding, transfers, wallets
+from app.pin import service as pin_service
+from models import Transfer as TransferModel
+from models import User as UserModel
+from models.events import Channel
+from schema.context import Info
+from schema.errors import (
+    AlreadyExistsError,
+    CardDeclinedError,
+    IdempotencyConflictError,
+    InsufficientFundsError,
+    InvalidCodeError,
+    InvalidInputError,
+    InvalidPinError,
+    LimitExceededError,
+    NotAuthenticatedError,
+    NotFoundError,
+    PinLockedError,
+    RateLimitedError,
+    RecipientUnavailableError,
+    TemporarilyUnavailableError,
+    VerificationRequiredError,
+    from_domain,
+)
+from schema.ids import decode_id
+from schema.wallet.inputs import (
+    CardMoneyInput,
+    ChangePaymentPinInput,
+    RecipientInput,
+    ResetPaymentPinInput,
+    SendMoneyInput,
+    SetPaymentPinInput,
+)
+from schema.wallet.types import Transfer, Wallet
+
+
+@strawberry.type(description="The payment PIN is set (or changed, or reset); an SMS tells the owner.")
+class PinSuccess:
+    ok: bool = True
+
+
+@strawberry.type
+class WalletSuccess:
+    wallet: Wallet
+
+
+@strawberry.type(description="Money moved (or, for a withdrawal still with the bank, is on its way).")
+class TransferSuccess:
+    transfer: Transfer
+    wallet: Wallet = strawberry.field(description="Your wallet after the movement.")
+
+
+SetPinResult = Annotated[
+    PinSuccess | AlreadyExistsError | VerificationRequiredError | InvalidInputError | NotAuthenticatedError
+    | TemporarilyUnavailableError, strawberry.union("SetPaymentPinResult")]
+ChangePinResult = Annotated[
+    PinSuccess | InvalidPinError | PinLockedError | VerificationRequiredError | InvalidInputError
+    | NotAuthenticatedError | TemporarilyUnavailableError, strawberry.union("ChangePaymentPinResult")]
+ResetPinResult = Annotated[
+    PinSuccess | InvalidCodeError | VerificationRequiredError | InvalidInputError | NotAuthenticatedError
+    | RateLimitedError | TemporarilyUnavailableError, strawberry.union("ResetPaymentPinResult")]
+OpenWalletResult = Annotated[WalletSuccess | VerificationRequiredError | NotAuthenticatedError,
+                             strawberry.union("OpenWalletResult")]
+CardMoneyErrors = (CardDeclinedError | InvalidPinError | PinLockedError | NotFoundError | IdempotencyConflictError
+                   | VerificationRequiredError | InvalidInputError | NotAuthenticatedError
+                   | TemporarilyUnavailableError)
+TopUpResult = Annotated[TransferSuccess | CardMoneyErrors, strawberry.union("TopUpResult")]
+WithdrawResult = Annotated[TransferSuccess | InsufficientFundsError | CardMoneyErrors,
+                           strawberry.union("WithdrawResult")]
+SendMoneyResult = Annotated[
+    TransferSuccess | InsufficientFundsError | LimitExceededError | RecipientUnavailableError | NotFoundError
+    | IdempotencyConflictError | InvalidPinError | PinLockedError | VerificationRequiredError | InvalidCodeError
+    | InvalidInputError | NotAuthenticatedError | RateLimitedError | TemporarilyUnavailableError,
+    strawberry.union("SendMoneyResult")]
+
+
+async def _success(user: UserModel, transfer: TransferModel) -> TransferSuccess:
+    wallet = await wallets.wallet_of(user)
+    assert wallet is not None, "money moved for a user without a wallet"
+    return TransferSuccess(transfer=Transfer.from_model(transfer), wallet=Wallet.from_model(wallet))
+
+
+async def _payee_id(to: RecipientInput) -> int:
+    if (to.user_id is None) == (to.phone is None):
+        raise InvalidInput("to", "give exactly one of userId or phone")
+    if to.user_id is not None:
+        return decode_id(to.user_id, "User", "to.userId")
+    return await transfers.payee_id_by_phone(to.phone or "")
+
+
+@strawberry.type
+class WalletMutation:
+    @strawberry.mutation(description="Set the first payment PIN (needs a verified identity).")
+    async def set_payment_pin(self, info: Info, input: SetPaymentPinInput) -> SetPinResult:
+        try:
+            await pin_service.set_pin(info.context.rt, info.context.require_viewer(), input.pin)
+        except DomainError as exc:
+            return from_domain(exc)  # type: ignore[return-value]
+        return PinSuccess()
+
+    @strawberry.mutation(description="Change the payment PIN with the current one.")
+    async def change_payment_pin(self, info: Info, input: ChangePaymentPinInput) -> ChangePinResult:
+        try:
+            await pin_service.change_pin(info.context.rt, info.context.require_viewer(), input.old_pin,
+                                         input.new_pin)
+        except DomainError as exc:
+            return from_domain(exc)  # type: ignore[return-value]
+        return PinSuccess()
+
+    @strawberry.mutation(description="Forgotten PIN: a RESET_PIN code plus your identity document number. "
+                                     "Also lifts a PIN lock.")
+    async def reset_payment_pin(self, info: Info, input: ResetPaymentPinInput) -> ResetPinResult:
+        try:
+            await pin_service.reset_pin(info.context.rt, info.context.require_viewer(),
+                                        channel=Channel(input.channel.value), code=input.code,
+                                        document_number=input.document_number, new_pin=input.new_pin)
+        except DomainError as exc:
+            return from_domain(exc)  # type: ignore[return-value]
+        return PinSuccess()
+
+    @strawberry.mutation(description="Open the wallet once identity (18+) and a payment PIN are in place; "
+                                     "otherwise says which steps are missing.")
+    async def open_wallet(self, info: Info) -> OpenWalletResult:
+        try:
+            wallet = await wallets.open_wallet(info.context.rt, info.context.require_viewer())
+        except DomainError as exc:
+            return from_domain(exc)  # type: ignore[return-value]
+        return WalletSuccess(wallet=Wallet.from_model(wallet))
+
+    @strawberry.mutation(description="Move money from a linked card into the wallet.")
+    async def top_up(self, info: Info, input: CardMoneyInput) -> TopUpResult:
+        rt = info.context.rt
+        try:
+            viewer = info.context.require_viewer()
+            transfer = await funding.top_up(
+                rt, viewer, card_id=decode_id(input.card_id, "Card", "cardId"),
+                amount_minor=parse_amount(input.amount, rt.settings.currency), pin=input.pin,
+                idempotency_key=input.idempotency_key)
+            return await _success(viewer, transfer)
+        except DomainError as exc:
+            return from_domain(exc)  # type: ignore[return-value]
+
+    @strawberry.mutation(description="Move money from the wallet to a linked card.")
+    async def withdraw(self, info: Info, input: CardMoneyInput) -> WithdrawResult:
+        rt = info.context.rt
+        try:
+            viewer = info.context.require_viewer()
+            transfer = await funding.withdraw(
+                rt, viewer, card_id=decode_id(input.card_id, "Card", "cardId"),
+                amount_minor=parse_amount(input.amount, rt.settings.currency), pin=input.pin,
+                idempotency_key=input.idempotency_key)
+            return await _success(viewer, transfer)
+        except DomainError as exc:
+            return from_domain(exc)  # type: ignore[return-value]
+
+    @strawberry.mutation(description="Send money to a contact, by user id or phone number; it also appears "
+                                     "in your direct conversation. Large amounts need a STEP_UP code.")
+    async def send_money(self, info: Info, input: SendMoneyInput) -> SendMoneyResult:
+        rt = info.context.rt
+        try:
+            viewer = info.context.require_viewer()
+            transfer = await transfers.send_money(
+                rt, viewer, payee_id=await _payee_id(input.to),
+                amount_minor=parse_amount(input.amount, rt.settings.currency), memo=input.memo, pin=input.pin,
+                idempotency_key=input.idempotency_key, step_up_code=input.step_up_code)
+            return await _success(viewer, transfer)
+        except DomainError as exc:
+            return from_domain(exc)  # type: ignore[return-value]

@@ -1,0 +1,221 @@
+"""GraphQL types of the wallet: balance and limits, records, transfers and their journals, cards."""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Iterable
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+import strawberry
+from strawberry import relay
+
+from app.errors import InvalidInput
+from app.payments import limits, records
+from app.payments.records import Counterparty
+from models import Card as CardModel
+from models import EntryKind, LedgerAccount, LedgerEntry
+from models import Transfer as TransferModel
+from schema.context import Info
+from schema.money import Money
+from schema.users.types import UserProfile
+
+
+@strawberry.enum(description="How a line of the payment records reads for the wallet's owner.")
+class TransactionKind(StrEnum):
+    SENT = "SENT"
+    RECEIVED = "RECEIVED"
+    TOP_UP = "TOP_UP"
+    WITHDRAWAL = "WITHDRAWAL"
+    REFUND = "REFUND"
+
+
+@strawberry.input(description="Which records to list; every part is optional.")
+class TransactionFilter:
+    kinds: list[TransactionKind] | None = None
+    from_: datetime | None = strawberry.field(default=None, name="from", description="Inclusive.")
+    to: datetime | None = strawberry.field(default=None, description="Exclusive.")
+
+
+@strawberry.type(description="One movement of one ledger account inside a journal.")
+class JournalEntry:
+    account_kind: str = strawberry.field(description="USER_WALLET, CARD_CLEARING or WITHDRAWAL_HOLDS.")
+    yours: bool = strawberry.field(description="True for an entry on your own wallet.")
+    amount: Money = strawberry.field(description="Signed: negative leaves the account.")
+
+
+@strawberry.type(description="A balanced set of entries (they sum to zero), written in one transaction.")
+class Journal:
+    kind: str = strawberry.field(description="TRANSFER, TOP_UP, WITHDRAWAL_HOLD, WITHDRAWAL_SETTLE or "
+                                             "WITHDRAWAL_VOID.")
+    description: str = strawberry.field(description="Why, e.g. the decline reason of a voided withdrawal.")
+    created_at: datetime
+    entries: list[JournalEntry]
+
+
+@strawberry.type(description="One movement of money a user asked for: a transfer, a top-up or a withdrawal.")
+class Transfer(relay.Node):
+    id: relay.NodeID[int]
+    kind: str = strawberry.field(description="P2P, TOP_UP or WITHDRAWAL.")
+    state: str = strawberry.field(description="PENDING, COMPLETED or FAILED.")
+    amount: Money = strawberry.field(description="Always positive; see the records for your side's sign.")
+    memo: str
+    failure_reason: str | None
+    created_at: datetime
+    updated_at: datetime
+    _model: strawberry.Private[TransferModel]
+
+    @classmethod
+    def from_model(cls, m: TransferModel) -> Transfer:
+        return cls(id=m.id, kind=m.kind.value, state=m.state.value, amount=Money.of(m.amount_minor, m.currency),
+                   memo=m.memo, failure_reason=m.failure_reason or None, created_at=m.created_at,
+                   updated_at=m.updated_at, _model=m)
+
+    @strawberry.field(description="Who paid and who was paid, as each may be seen.")
+    async def parties(self) -> list[UserProfile]:
+        ids = [i for i in (self._model.payer_id, self._model.payee_id) if i]
+        people = await records.counterparties(set(ids))
+        return [_profile(people[i]) for i in ids if i in people]
+
+    @strawberry.field(description="The ledger journals of this transfer, oldest first.")
+    async def journal(self, info: Info) -> list[Journal]:
+        viewer = info.context.require_viewer()
+        return [Journal(kind=j.kind.value, description=j.description, created_at=j.created_at,
+                        entries=[_entry(e, viewer.id) for e in j.entries])
+                for j in await records.journals_of(self.id)]
+
+    @classmethod
+    async def resolve_nodes(cls, *, info: Info, node_ids: Iterable[str], required: bool = False) -> Any:
+        viewer = info.context.viewer
+        ids = [int(n) if n.isascii() and n.isdigit() and len(n) < 19 else 0 for n in node_ids]
+        found = await records.transfers_for(viewer.id, ids) if viewer else {}
+        return [cls.from_model(found[i]) if i in found else None for i in ids]
+
+
+def _entry(e: LedgerEntry, viewer_id: int) -> JournalEntry:
+    account: LedgerAccount = e.account
+    return JournalEntry(account_kind=account.kind.value, yours=account.user_id == viewer_id,
+                        amount=Money.of(e.amount_minor, account.currency))
+
+
+def _profile(c: Counterparty) -> UserProfile:
+    return UserProfile.from_model(c.user, c.identity)
+
+
+@strawberry.type(description="One line of the payment records, from the wallet owner's side.")
+class WalletTransaction:
+    id: strawberry.ID
+    kind: TransactionKind
+    amount: Money = strawberry.field(description="Signed: negative when money left the wallet.")
+    balance_after: Money
+    counterparty: UserProfile | None
+    memo: str
+    created_at: datetime
+    transfer: Transfer
+
+    @classmethod
+    def from_record(cls, r: records.Record) -> WalletTransaction:
+        e, currency = r.entry, r.transfer.currency
+        return cls(id=strawberry.ID(relay.to_base64("WalletTransaction", e.id)), kind=TransactionKind(e.kind.value),
+                   amount=Money.of(e.amount_minor, currency), balance_after=Money.of(e.balance_after_minor, currency),
+                   counterparty=_profile(r.counterparty) if r.counterparty else None, memo=r.transfer.memo,
+                   created_at=e.created_at, transfer=Transfer.from_model(r.transfer))
+
+
+@strawberry.type
+class WalletTransactionEdge:
+    cursor: str
+    node: WalletTransaction
+
+
+@strawberry.type(description="Payment records, newest first, in keyset pages.")
+class WalletTransactionConnection:
+    edges: list[WalletTransactionEdge]
+    page_info: relay.PageInfo
+
+
+@strawberry.type(description="What may be sent, and when a fresh SMS code is needed on top of the PIN.")
+class WalletLimits:
+    per_transfer: Money
+    daily: Money = strawberry.field(description="Outgoing transfers per Asia/Shanghai day.")
+    sent_today: Money
+    daily_remaining: Money
+    step_up_threshold: Money = strawberry.field(description="From this amount a STEP_UP code is needed.")
+
+
+@strawberry.type(description="The signed-in user's wallet.")
+class Wallet:
+    balance: Money
+    created_at: datetime
+    _model: strawberry.Private[LedgerAccount]
+
+    @classmethod
+    def from_model(cls, m: LedgerAccount) -> Wallet:
+        return cls(balance=Money.of(m.balance_minor, m.currency), created_at=m.created_at, _model=m)
+
+    @strawberry.field(description="Transfer limits and what is left of today's.")
+    async def limits(self, info: Info) -> WalletLimits:
+        s, cur = info.context.rt.settings, self._model.currency
+        sent = await limits.sent_today_minor(self._model.user_id or 0)
+        return WalletLimits(per_transfer=Money.of(s.transfer_limit_minor, cur),
+                            daily=Money.of(s.daily_outgoing_limit_minor, cur), sent_today=Money.of(sent, cur),
+                            daily_remaining=Money.of(max(0, s.daily_outgoing_limit_minor - sent), cur),
+                            step_up_threshold=Money.of(s.step_up_threshold_minor, cur))
+
+    @strawberry.field(description="Payment records, newest first. `first` is at most the server's page size.")
+    async def transactions(self, info: Info, first: int = 20, after: str | None = None,
+                           filter: TransactionFilter | None = None) -> WalletTransactionConnection:
+        max_page = info.context.rt.settings.max_page_size
+        if not 1 <= first <= max_page:
+            raise InvalidInput("first", f"must be 1 to {max_page}")
+        page = await records.wallet_records(
+            self._model.user_id or 0, first=first, before_entry_id=parse_cursor(after),
+            kinds=[EntryKind(k.value) for k in (filter.kinds or [])] if filter else [],
+            since=filter.from_ if filter else None, until=filter.to if filter else None)
+        edges = [WalletTransactionEdge(cursor=entry_cursor(r.entry.id), node=WalletTransaction.from_record(r))
+                 for r in page.records]
+        return WalletTransactionConnection(edges=edges, page_info=relay.PageInfo(
+            has_next_page=page.has_next, has_previous_page=after is not None,
+            start_cursor=edges[0].cursor if edges else None, end_cursor=edges[-1].cursor if edges else None))
+
+
+def entry_cursor(entry_id: int) -> str:
+    return base64.urlsafe_b64encode(f"e:{entry_id}".encode()).decode()
+
+
+def parse_cursor(cursor: str | None) -> int | None:
+    if cursor is None:
+        return None
+    try:
+        kind, _, raw = base64.urlsafe_b64decode(cursor.encode("ascii")).decode("ascii").partition(":")
+    except (ValueError, UnicodeError):
+        kind, raw = "", ""
+    if kind != "e" or not raw.isdigit() or len(raw) > 19:
+        raise InvalidInput("after", "is not a cursor this list gave out")
+    return int(raw)
+
+
+@strawberry.type(description="A bank card linked to the wallet. Only brand and last four digits are shown.")
+class Card(relay.Node):
+    id: relay.NodeID[int]
+    brand: str = strawberry.field(description="VISA, MASTERCARD, AMEX, UNIONPAY, JCB or DISCOVER.")
+    last4: str
+    expiry_month: int
+    expiry_year: int
+    holder_name: str
+    status: str = strawberry.field(description="PENDING (awaiting the bank's code), ACTIVE, FAILED or REMOVED.")
+    created_at: datetime
+
+    @classmethod
+    def from_model(cls, m: CardModel) -> Card:
+        return cls(id=m.id, brand=m.brand.value, last4=m.last4, expiry_month=m.expiry_month,
+                   expiry_year=m.expiry_year, holder_name=m.holder_name, status=m.status.value,
+                   created_at=m.created_at)
+
+    @classmethod
+    async def resolve_nodes(cls, *, info: Info, node_ids: Iterable[str], required: bool = False) -> Any:
+        viewer = info.context.viewer
+        ids = [int(n) if n.isascii() and n.isdigit() and len(n) < 19 else 0 for n in node_ids]
+        rows = {c.id: c for c in await CardModel.filter(id__in=ids, user_id=viewer.id)} if viewer else {}
+        return [cls.from_model(rows[i]) if i in rows else None for i in ids]

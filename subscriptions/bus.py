@@ -1,0 +1,179 @@
+"""The realtime bus: tiny pub/sub with a memory backend and a Redis backend chosen by REDIS_URL.
+
+It carries doorbells ("user N has events up to id X": the events themselves are read from the
+database) and ephemeral signals such as typing. Each subscriber has a bounded queue: a subscriber
+that falls behind is detached and told LAGGED, and nobody else waits for it. When the Redis
+listener loses its connection, messages published in the gap are gone, so every local subscriber
+is told RESYNC and re-reads the database from its cursor.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from collections import defaultdict
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+from redis.asyncio import ConnectionPool, Redis
+
+log = logging.getLogger(__name__)
+
+LAGGED: dict[str, Any] = {"kind": "lagged"}
+RESYNC: dict[str, Any] = {"kind": "resync"}
+
+
+class Subscriber:
+    """One live stream's inbox."""
+
+    def __init__(self, size: int, on_lag: Callable[[], None] | None = None) -> None:
+        self.queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue(size)
+        self.lagged = False
+        self.on_lag = on_lag
+
+    def offer(self, item: dict[str, Any]) -> bool:
+        if self.lagged:
+            return False
+        try:
+            self.queue.put_nowait(item)
+        except asyncio.QueueFull:
+            self.lagged = True
+            self._force(LAGGED)
+            if self.on_lag is not None:
+                self.on_lag()
+            return False
+        return True
+
+    def force(self, item: dict[str, Any]) -> None:
+        if not self.lagged:
+            self._force(item)
+
+    def _force(self, item: dict[str, Any]) -> None:
+        if self.queue.full():
+            self.queue.get_nowait()
+        self.queue.put_nowait(item)
+
+    async def get(self, wait_seconds: float) -> dict[str, Any] | None:
+        try:
+            return await asyncio.wait_for(self.queue.get(), wait_seconds)
+        except TimeoutError:
+            return None
+
+
+class Bus:
+    """The in-process bus; also the fan-out half of the Redis bus."""
+
+    def __init__(self, namespace: str, queue_size: int) -> None:
+        self.namespace = namespace
+        self.queue_size = queue_size
+        self._subs: dict[str, set[Subscriber]] = defaultdict(set)
+
+    def user_channel(self, user_id: int) -> str:
+        return f"{self.namespace}:user:{user_id}"
+
+    async def start(self) -> None:
+        return None
+
+    async def stop(self) -> None:
+        return None
+
+    async def publish(self, channel: str, message: dict[str, Any]) -> None:
+        self._dispatch(channel, message)
+
+    async def signal(self, user_ids: list[int], payload: dict[str, object]) -> None:
+        """Ephemeral: reaches whoever listens now, or nobody."""
+        for uid in user_ids:
+            await self.publish(self.user_channel(uid), {"kind": "signal", "signal": payload})
+
+    @contextlib.asynccontextmanager
+    async def subscribe(self, channel: str, on_lag: Callable[[], None] | None = None
+                        ) -> AsyncIterator[Subscriber]:
+        sub = Subscriber(self.queue_size, on_lag)
+        self._subs[channel].add(sub)
+        try:
+            yield sub
+        finally:
+            subs = self._subs.get(channel)
+            if subs is not None:
+                subs.discard(sub)
+                if not subs:
+                    del self._subs[channel]
+
+    @property
+    def subscriber_count(self) -> int:
+        return sum(len(s) for s in self._subs.values())
+
+    def _dispatch(self, channel: str, message: dict[str, Any]) -> None:
+        for sub in list(self._subs.get(channel, ())):
+            if not sub.offer(message):
+                self._subs[channel].discard(sub)
+
+    def _resync_all(self) -> None:
+        for subs in self._subs.values():
+            for sub in subs:
+                sub.force(RESYNC)
+
+
+class RedisBus(Bus):
+    """Redis pub/sub: one listener per process on a client WITHOUT retries, so a lost connection
+    surfaces here (and turns into RESYNC) instead of being papered over."""
+
+    def __init__(self, namespace: str, queue_size: int, *, url: str, command_pool: ConnectionPool) -> None:
+        super().__init__(namespace, queue_size)
+        self._url = url
+        self._commands = Redis(connection_pool=command_pool)
+        self._task: asyncio.Task[None] | None = None
+        self.connected = asyncio.Event()
+
+    async def start(self) -> None:
+        self._task = asyncio.create_task(self._listen(), name="redis-bus")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+    async def publish(self, channel: str, message: dict[str, Any]) -> None:
+        await self._commands.publish(channel, json.dumps(message))
+
+    async def _listen(self) -> None:
+        delay = 0.1
+        while True:
+            client = Redis.from_url(self._url, decode_responses=True, socket_timeout=None)
+            try:
+                async with client.pubsub(ignore_subscribe_messages=True) as pubsub:
+                    await pubsub.psubscribe(f"{self.namespace}:user:*")
+                    self.connected.set()
+                    self._resync_all()  # anything published before we (re)subscribed was missed
+                    delay = 0.1
+                    async for raw in pubsub.listen():
+                        self._receive(raw)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                self.connected.clear()
+                log.warning("bus lost redis (%s); reconnecting in %.1f s", type(exc).__name__, delay)
+                self._resync_all()
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 2.0)
+            finally:
+                with contextlib.suppress(Exception):
+                    await client.aclose()
+
+    def _receive(self, raw: dict[str, Any]) -> None:
+        try:
+            message = json.loads(raw["data"])
+        except (ValueError, TypeError, KeyError):
+            log.warning("bus: ignoring a malformed message")
+            return
+        self._dispatch(str(raw["channel"]), message)
+
+
+def build_bus(*, namespace: str, queue_size: int, redis_url: str | None,
+              command_pool: ConnectionPool | None) -> Bus:
+    if redis_url and command_pool is not None:
+        return RedisBus(namespace, queue_size, url=redis_url, command_pool=command_pool)
+    return Bus(namespace, queue_size)

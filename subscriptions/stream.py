@@ -1,0 +1,118 @@
+"""One user's live stream: attach to the bus, replay from the database by cursor, then follow doorbells.
+
+Everything delivered is read from the events table in id order, starting after the last id
+delivered, so there is no gap, no duplicate and no reordering whatever the bus does: a doorbell
+only says "read again". Reads also happen on a timer, which is when the session is re-checked
+and which carries the stream through a bus outage. No transaction is held across a `yield`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from typing import Any
+
+from graphql import GraphQLError
+from starlette.websockets import WebSocket
+
+from app import events
+from app.identity import sessions
+from app.runtime import Runtime
+from models import Event
+from schema.context import Context
+from subscriptions.bus import LAGGED, Bus
+
+log = logging.getLogger(__name__)
+
+PAGE = 200
+# A subscriber whose client stopped reading cannot even be told LAGGED: after this grace the socket
+# is closed with 1013 (Try Again Later), and the client reconnects and resumes by cursor.
+STUCK_GRACE_SECONDS = 2.0
+CLOSE_TRY_AGAIN_LATER = 1013
+
+
+def stream_error(code: str, message: str) -> GraphQLError:
+    return GraphQLError(message, extensions={"code": code})
+
+
+def bus_of(rt: Runtime) -> Bus:
+    if not isinstance(rt.signals, Bus):
+        raise RuntimeError("the realtime bus is not running")
+    return rt.signals
+
+
+async def start_cursor(after: str | None) -> int:
+    """Where replay starts: after the given cursor, or at the present without one."""
+    latest = await events.latest_id()
+    if after is None:
+        return latest
+    if not after.isascii() or not after.isdigit() or len(after) > 19:
+        raise stream_error("CURSOR_INVALID", "`after` must be a cursor from this stream.")
+    cursor = int(after)
+    if cursor > latest:
+        raise stream_error("CURSOR_INVALID", "`after` is ahead of the stream; use a cursor you received.")
+    if await events.cursor_expired(cursor):
+        raise stream_error("CURSOR_EXPIRED", "Events after this cursor are no longer kept: refetch the "
+                                             "conversations and receipts, then subscribe without `after`.")
+    return cursor
+
+
+class _Watch:
+    """Closes a websocket whose subscriber overflowed and never came back to read."""
+
+    def __init__(self, ctx: Context) -> None:
+        self.ctx = ctx
+        self.seen_lag = False
+        self._task: asyncio.Task[None] | None = None
+
+    def on_lag(self) -> None:
+        if isinstance(self.ctx.request, WebSocket) and self._task is None:
+            self._task = asyncio.get_running_loop().create_task(self._close_if_stuck())
+
+    async def _close_if_stuck(self) -> None:
+        await asyncio.sleep(STUCK_GRACE_SECONDS)
+        if not self.seen_lag and isinstance(self.ctx.request, WebSocket):
+            log.info("closing a websocket whose subscriber stopped reading")
+            with contextlib.suppress(Exception):
+                await self.ctx.request.close(code=CLOSE_TRY_AGAIN_LATER, reason="lagged: resume with after")
+
+    def cancel(self) -> None:
+        if self._task is not None and not self._task.done() and self.seen_lag:
+            self._task.cancel()
+
+
+async def user_stream(ctx: Context, *, after: str | None) -> AsyncIterator[list[Event] | dict[str, Any]]:
+    """Pages of the viewer's events (and ephemeral signals), in order, replay first, until cancelled."""
+    session = ctx.session
+    if session is None:
+        raise stream_error("NOT_AUTHENTICATED", "Send authToken in connection_init to subscribe.")
+    bus = bus_of(ctx.rt)
+    recheck = ctx.rt.settings.session_recheck_seconds
+    loop = asyncio.get_running_loop()
+    watch = _Watch(ctx)
+    try:
+        async with bus.subscribe(bus.user_channel(session.user_id), on_lag=watch.on_lag) as sub:
+            cursor = await start_cursor(after)
+            next_check = loop.time() + recheck
+            while True:
+                while True:
+                    page = await events.read_after(session.user_id, cursor, PAGE)
+                    if page:
+                        cursor = page[-1].id
+                        yield page
+                    if len(page) < PAGE:
+                        break
+                item = await sub.get(max(0.0, next_check - loop.time()))
+                if item is LAGGED:
+                    watch.seen_lag = True
+                    raise stream_error("LAGGED", f"Too far behind; resubscribe with after: \"{cursor}\".")
+                if loop.time() >= next_check:
+                    if not await sessions.is_live(session.id):
+                        raise stream_error("SESSION_ENDED", "The session was signed out or expired.")
+                    next_check = loop.time() + recheck
+                if item is not None and item.get("kind") == "signal":
+                    yield item["signal"]
+    finally:
+        watch.cancel()

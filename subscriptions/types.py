@@ -1,0 +1,149 @@
+"""What the subscriptions deliver: one event type per kind, all implementing StreamEvent."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+import strawberry
+
+from models import Event
+from models import Message as MessageModel
+from models import MoneyRequest as MoneyRequestModel
+from schema.chat.types import ChatUser, Message, MessageChange, PaymentRequest
+from schema.ids import encode_id
+from schema.money import Money
+from schema.scalars import Decimal
+
+
+@strawberry.interface(description="One entry of the viewer's event stream.")
+class StreamEvent:
+    cursor: str | None = strawberry.field(
+        description="Resume after this event with `after:`; null for ephemeral signals (typing).")
+    at: datetime
+
+
+@strawberry.type(description="A message was added, edited (or its transfer or request changed), or recalled.")
+class MessageEvent(StreamEvent):
+    change: MessageChange
+    conversation_id: strawberry.ID
+    message: Message = strawberry.field(description="The message as it is now (a tombstone once recalled).")
+
+
+@strawberry.type(description="A member's read position moved.")
+class ReadEvent(StreamEvent):
+    conversation_id: strawberry.ID
+    user_id: strawberry.ID
+    last_read_message_id: strawberry.ID
+
+
+@strawberry.type(description="Ephemeral: someone is typing (or stopped). Never stored, never replayed.")
+class TypingEvent(StreamEvent):
+    conversation_id: strawberry.ID
+    user: ChatUser
+    typing: bool
+    expires_at: datetime
+
+
+@strawberry.type(description="A conversation's members changed.")
+class MembershipEvent(StreamEvent):
+    conversation_id: strawberry.ID
+
+
+@strawberry.type(description="A money request changed: paid by someone, or cancelled.")
+class RequestEvent(StreamEvent):
+    conversation_id: strawberry.ID
+    request: PaymentRequest | None
+
+
+@strawberry.type(description="A payment receipt, as the viewer sees the movement.")
+class PaymentReceipt:
+    receipt_kind: str = strawberry.field(description="SENT, RECEIVED, TOP_UP, WITHDRAWAL or REFUND.")
+    transfer_id: strawberry.ID
+    amount: Money
+    balance_after: Money
+    counterparty_id: strawberry.ID | None
+    counterparty_name: str | None
+    memo: str
+    state: str
+
+
+@strawberry.type(description="Money moved in or out of the viewer's wallet.")
+class PaymentReceiptEvent(StreamEvent):
+    receipt: PaymentReceipt
+
+
+@strawberry.type(description="A transfer's state changed.")
+class TransferStateEvent(StreamEvent):
+    transfer_id: strawberry.ID
+    state: str
+
+
+_CHANGES = {"message.added": MessageChange.ADDED, "message.edited": MessageChange.EDITED,
+            "message.recalled": MessageChange.RECALLED}
+MESSAGE_KINDS = frozenset(_CHANGES)
+RECEIPT_KINDS = frozenset({"payment.receipt"})
+
+
+def _gid(type_name: str, value: Any) -> strawberry.ID:
+    return strawberry.ID(encode_id(type_name, int(value)))
+
+
+def _money(amount: Any, currency: Any) -> Money:
+    return Money(amount=Decimal(str(amount)), currency=str(currency))
+
+
+async def to_graphql(events: Sequence[Event]) -> list[StreamEvent]:
+    """Turn a page of stored events into GraphQL events, loading their messages in one query."""
+    message_ids = {int(e.payload["messageId"]) for e in events if e.kind in MESSAGE_KINDS}  # type: ignore[call-overload]
+    request_ids = {int(e.payload["requestId"]) for e in events if e.kind == "request.updated"}  # type: ignore[call-overload]
+    messages = {m.id: m for m in await MessageModel.filter(id__in=message_ids)} if message_ids else {}
+    requests = {r.id: r for r in await MoneyRequestModel.filter(id__in=request_ids)} if request_ids else {}
+    out: list[StreamEvent] = []
+    for e in events:
+        item = _one(e, messages, requests)
+        if item is not None:
+            out.append(item)
+    return out
+
+
+def _one(e: Event, messages: dict[int, MessageModel], requests: dict[int, MoneyRequestModel]) -> StreamEvent | None:
+    p, cursor, at = e.payload, str(e.id), e.created_at
+    if e.kind in MESSAGE_KINDS:
+        m = messages.get(int(p["messageId"]))  # type: ignore[call-overload]
+        if m is None:
+            return None
+        return MessageEvent(cursor=cursor, at=at, change=_CHANGES[e.kind], message=Message.from_model(m),
+                            conversation_id=_gid("Conversation", m.conversation_id))
+    if e.kind == "conversation.read":
+        return ReadEvent(cursor=cursor, at=at, conversation_id=_gid("Conversation", p["conversationId"]),
+                         user_id=_gid("User", p["userId"]), last_read_message_id=_gid("Message", p["messageId"]))
+    if e.kind == "conversation.members_changed":
+        return MembershipEvent(cursor=cursor, at=at, conversation_id=_gid("Conversation", p["conversationId"]))
+    if e.kind == "request.updated":
+        r = requests.get(int(p["requestId"]))  # type: ignore[call-overload]
+        return RequestEvent(cursor=cursor, at=at, conversation_id=_gid("Conversation", p["conversationId"]),
+                            request=PaymentRequest.from_model(r) if r else None)
+    if e.kind == "payment.receipt":
+        return PaymentReceiptEvent(cursor=cursor, at=at, receipt=PaymentReceipt(
+            receipt_kind=str(p["receiptKind"]), transfer_id=strawberry.ID(str(p["transferId"])),
+            amount=_money(p["amount"], p["currency"]), balance_after=_money(p["balanceAfter"], p["currency"]),
+            counterparty_id=strawberry.ID(str(p["counterpartyId"])) if p.get("counterpartyId") else None,
+            counterparty_name=str(p["counterpartyName"]) if p.get("counterpartyName") else None,
+            memo=str(p.get("memo") or ""), state=str(p.get("state") or "")))
+    if e.kind == "transfer.state_changed":
+        return TransferStateEvent(cursor=cursor, at=at, transfer_id=strawberry.ID(str(p["transferId"])),
+                                  state=str(p["state"]))
+    return None
+
+
+def typing_event(signal: dict[str, Any]) -> TypingEvent:
+    return TypingEvent(cursor=None, at=datetime.fromisoformat(str(signal["at"])),
+                       conversation_id=_gid("Conversation", signal["conversationId"]),
+                       user=ChatUser(id=_gid("User", signal["userId"]), display_name=str(signal["name"])),
+                       typing=bool(signal["typing"]), expires_at=datetime.fromisoformat(str(signal["expiresAt"])))
+
+
+ALL_TYPES = [MessageEvent, ReadEvent, TypingEvent, MembershipEvent, RequestEvent, PaymentReceiptEvent,
+             TransferStateEvent]
