@@ -6,8 +6,10 @@ never deadlock) and holds it to commit: whoever inserts later for that user also
 SQLite runs one writer at a time, which gives the same order for free.
 
 A transaction that records events for several users in more than one call (a transfer's two
-receipts and its chat message) should call `lock_streams` with all of them first: the locks are
-then taken in one sorted pass, and later `record` calls find them already held.
+receipts and its chat message; for a paid request, also every member of the request's
+conversation) should call `lock_streams` with all of them first: the locks are then taken in one
+sorted pass, and later `record` calls find them already held. Locking a second batch after a first
+one (parties, then the group) can cross another transaction's order and deadlock.
 """
 
 from __future__ import annotations

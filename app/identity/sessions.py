@@ -55,3 +55,9 @@ async def revoke(user: User, session_id: int) -> None:
 
 async def revoke_all(user_id: int) -> int:
     return await Session.filter(user_id=user_id, revoked_at__isnull=True).update(revoked_at=datetime.now(UTC))
+
+
+async def revoke_others(user_id: int, keep_session_id: int) -> int:
+    """End every live session of the account except `keep_session_id`; how many ended."""
+    return await Session.filter(user_id=user_id, revoked_at__isnull=True).exclude(id=keep_session_id).update(
+        revoked_at=datetime.now(UTC))

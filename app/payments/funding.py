@@ -20,7 +20,7 @@ from app.errors import CardDeclined, InvalidInput, Requirement, TemporarilyUnava
 from app.ledger import book
 from app.ledger.book import Line
 from app.ledger.retry import retry_conflicts
-from app.payments import idempotency
+from app.payments import idempotency, limits
 from app.payments.receipts import global_id, record_receipt, record_state_change
 from app.pin.attempts import verify_pin
 from app.runtime import Runtime
@@ -66,7 +66,8 @@ async def top_up(rt: Runtime, user: User, *, card_id: int, amount_minor: int, pi
 
 async def withdraw(rt: Runtime, user: User, *, card_id: int, amount_minor: int, pin: str,
                    idempotency_key: str) -> Transfer:
-    """Hold the amount, pay it out to an active card, then settle or void the hold by the answer."""
+    """Hold the amount, pay it out to an active card, then settle or void the hold by the answer.
+    A withdrawal counts against the daily outgoing limit, checked with the wallet locked."""
     key, digest, previous = await _prepare(rt, user, TransferKind.WITHDRAWAL, card_id, amount_minor, idempotency_key)
     if previous is not None:
         return _replayed(previous)
@@ -82,6 +83,7 @@ async def withdraw(rt: Runtime, user: User, *, card_id: int, amount_minor: int, 
                 idempotency_key=key, request_fingerprint=digest, payer_id=user.id, card_id=card.id,
                 amount_minor=amount_minor, currency=wallet.currency)
             accounts = await book.lock_accounts([wallet.id, holds.id])
+            await limits.check_daily(rt.settings, user.id, amount_minor, excluding=transfer.id)
             await book.post(JournalKind.WITHDRAWAL_HOLD, transfer.id, [
                 Line(accounts[wallet.id], -amount_minor, EntryKind.WITHDRAWAL), Line(accounts[holds.id], amount_minor)])
             await record_receipt(user.id, "WITHDRAWAL", transfer,

@@ -1,9 +1,10 @@
-"""Transfer limits: per transfer, per Asia/Shanghai day of outgoing transfers, and step-up."""
+"""Transfer limits: per transfer, per Asia/Shanghai day of money going out (transfers, withdrawals), step-up."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, time
 
+from tortoise.expressions import Q
 from tortoise.functions import Sum
 
 from app.errors import LimitExceeded
@@ -19,9 +20,12 @@ def day_start(now: datetime | None = None) -> datetime:
 
 
 async def sent_today_minor(payer_id: int, *, excluding: int | None = None) -> int:
-    """What this user has sent to others since midnight (Asia/Shanghai)."""
-    query = Transfer.filter(payer_id=payer_id, kind=TransferKind.P2P, state=TransferState.COMPLETED,
-                            created_at__gte=day_start())
+    """What has left this user's wallet since midnight (Asia/Shanghai): transfers to others and
+    withdrawals to cards, pending ones included (their amount is held); a refused payout is not."""
+    held_or_paid = [TransferState.PENDING, TransferState.COMPLETED]
+    query = Transfer.filter(Q(kind=TransferKind.P2P, state=TransferState.COMPLETED)
+                            | Q(kind=TransferKind.WITHDRAWAL, state__in=held_or_paid),
+                            payer_id=payer_id, created_at__gte=day_start())
     if excluding is not None:
         query = query.exclude(id=excluding)
     rows = await query.annotate(total=Sum("amount_minor")).values("total")

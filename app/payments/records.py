@@ -3,6 +3,8 @@
 Only the owner reads them: every function takes the viewer's user id and returns nothing for
 anyone else's objects, exactly as for missing ones. Each page is three queries whatever its size:
 the entries joined with their journal and transfer, then the counterparties and their identities.
+The GraphQL layer batches per-transfer fields (parties, journals) through `counterparties` and
+`journals_for`, so those too cost a fixed number of queries per page.
 """
 
 from __future__ import annotations
@@ -81,6 +83,14 @@ async def transfers_for(user_id: int, transfer_ids: Sequence[int]) -> dict[int, 
     return {t.id: t for t in rows}
 
 
-async def journals_of(transfer_id: int) -> list[Journal]:
-    """The transfer's journals, oldest first, with their entries and accounts prefetched."""
-    return await Journal.filter(transfer_id=transfer_id).order_by("id").prefetch_related("entries__account")
+async def journals_for(transfer_ids: Sequence[int]) -> dict[int, list[Journal]]:
+    """Each transfer's journals, oldest first, with entries and accounts: three queries for any number.
+
+    Callers pass only transfers the viewer may see (this reads journals by transfer id alone)."""
+    found: dict[int, list[Journal]] = {i: [] for i in transfer_ids}
+    if not found:
+        return found
+    rows = await Journal.filter(transfer_id__in=list(found)).order_by("id").prefetch_related("entries__account")
+    for journal in rows:
+        found[journal.transfer_id].append(journal)
+    return found

@@ -68,7 +68,7 @@ async def send_money(rt: Runtime, payer: User, *, payee_id: int, amount_minor: i
     await verify_pin(rt, payer.id, pin)
     if amount_minor >= s.step_up_threshold_minor:
         await limits.check_daily(s, payer.id, amount_minor)  # no code is sent for a payment bound to fail
-        await _step_up(rt, payer, step_up_code)
+        await _step_up(rt, payer, step_up_code, payment=idempotency.fingerprint(key, digest)[:32])
     try:
         transfer = await retry_conflicts(lambda: _move(s, request))
     except IntegrityError:
@@ -104,14 +104,18 @@ async def _check_parties(rt: Runtime, payer: User, payee_id: int, amount_minor: 
                     request_id)
 
 
-async def _step_up(rt: Runtime, payer: User, code: str | None) -> None:
-    """Large amounts need a fresh SMS code: send one, or spend the one given."""
+async def _step_up(rt: Runtime, payer: User, code: str | None, *, payment: str) -> None:
+    """Large amounts need a fresh SMS code: send one, or spend the one given.
+
+    The code is scoped to `payment` (a digest of the idempotency key and the request's fingerprint),
+    so a code sent for one payment confirms that payment only: not another amount, payee or key."""
     if code is None:
         await rt.limiter.hit(f"step-up-send:{payer.id}", STEP_UP_SENDS_PER_HOUR, 3600)
-        await codes.issue(rt, channel=Channel.SMS, destination=payer.phone, purpose=Purpose.STEP_UP)
+        await codes.issue(rt, channel=Channel.SMS, destination=payer.phone, purpose=Purpose.STEP_UP, scope=payment)
         raise VerificationRequired([Requirement("CODE", Purpose.STEP_UP.value)],
                                    "A large payment: repeat it with the code we sent by SMS.")
-    await codes.consume(rt, destination=payer.phone, purpose=Purpose.STEP_UP, code=code, field="stepUpCode")
+    await codes.consume(rt, destination=payer.phone, purpose=Purpose.STEP_UP, code=code, field="stepUpCode",
+                        scope=payment)
 
 
 async def _move(settings: Settings, r: _Request) -> Transfer:
@@ -134,8 +138,9 @@ async def _move(settings: Settings, r: _Request) -> Transfer:
 
 async def _announce(r: _Request, transfer: Transfer, payer_account: LedgerAccount,
                     payee_account: LedgerAccount) -> None:
-    # post_transfer_message first takes both event-stream locks in one sorted pass (events.lock_streams),
-    # so the receipts below find them held and two transfers can never lock them in opposite orders.
+    # post_transfer_message first takes every event-stream lock the transaction needs (both parties and,
+    # for a request, the whole conversation) in one sorted pass (events.lock_streams), so the receipts
+    # and request updates below find them held and two transfers never lock them in opposite orders.
     await post_transfer_message(payer_id=r.payer.id, payee_id=r.payee.id, transfer_id=transfer.id,
                                 amount_minor=r.amount_minor, currency=r.currency, memo=r.memo,
                                 state=TransferState.COMPLETED.value)

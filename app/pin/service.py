@@ -8,6 +8,7 @@ from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from app.errors import AlreadyExists, InvalidInput, Requirement, VerificationRequired
+from app.identity import sessions
 from app.identity.verification import check_document_owner
 from app.mail import outbox
 from app.pin.attempts import verify_pin
@@ -44,7 +45,8 @@ async def set_pin(rt: Runtime, user: User, pin: str) -> None:
 
 
 async def change_pin(rt: Runtime, user: User, old_pin: str, new_pin: str) -> None:
-    """Replace the PIN, proving the old one through the attempt-counted gate."""
+    """Replace the PIN, proving the old one through the attempt-counted gate. Sessions stay: the
+    owner proved the old PIN, and the SMS notice tells them if it was not them."""
     identity = await _identity(user)
     check_pin(new_pin, identity.date_of_birth, field="newPin")
     if new_pin == old_pin:
@@ -53,9 +55,13 @@ async def change_pin(rt: Runtime, user: User, old_pin: str, new_pin: str) -> Non
     await _replace(rt, user, new_pin, "changed")
 
 
-async def reset_pin(rt: Runtime, user: User, *, channel: Channel, code: str, document_number: str,
-                    new_pin: str) -> None:
-    """Forgotten PIN: a RESET_PIN code (SMS, or the verified email) plus the identity document."""
+async def reset_pin(rt: Runtime, user: User, *, session_id: int, channel: Channel, code: str,
+                    document_number: str, new_pin: str) -> None:
+    """Forgotten PIN: a RESET_PIN code (SMS, or the verified email) plus the identity document.
+
+    A reset may follow a stolen device, so every other session of the account ends with it (as a
+    password reset ends them all). The session that made the reset, `session_id`, is kept: on it
+    the user has just proved the code and their document, and signing them out would gain nothing."""
     identity = await _identity(user)
     check_pin(new_pin, identity.date_of_birth, field="newPin")
     if not await has_pin(user.id):
@@ -63,7 +69,7 @@ async def reset_pin(rt: Runtime, user: User, *, channel: Channel, code: str, doc
     await rt.limiter.hit(f"pin-reset:{user.id}", 10, 3600)
     await check_document_owner(rt, user, document_number)
     await codes.consume(rt, destination=_code_destination(user, channel), purpose=Purpose.RESET_PIN, code=code)
-    await _replace(rt, user, new_pin, "reset")
+    await _replace(rt, user, new_pin, "reset", keep_session_id=session_id)
 
 
 def _code_destination(user: User, channel: Channel) -> str:
@@ -74,12 +80,15 @@ def _code_destination(user: User, channel: Channel) -> str:
     return user.email
 
 
-async def _replace(rt: Runtime, user: User, new_pin: str, what: str) -> None:
+async def _replace(rt: Runtime, user: User, new_pin: str, what: str, *, keep_session_id: int | None = None) -> None:
+    """Store the new PIN and queue the notice; with `keep_session_id`, also end every other session."""
     pin_hash = await rt.hasher.hash_pin(new_pin)
     async with in_transaction():
         # A new PIN starts with a clean slate: failures of the old one no longer count.
         await PaymentPin.filter(user_id=user.id).update(
             pin_hash=pin_hash, failed_attempts=0, locked_until=None, changed_at=datetime.now(UTC))
+        if keep_session_id is not None:
+            await sessions.revoke_others(user.id, keep_session_id)
         await _notify(rt, user, what)
     rt.outbox_waker.wake()
 

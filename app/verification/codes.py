@@ -1,6 +1,8 @@
 """One-time codes: random, short-lived, single-use, attempt-limited, stored only as keyed hashes.
 
-A code is bound to (destination, purpose) and only the latest one is valid. Attempts are
+A code is bound to (destination, purpose, scope) and only the latest one is valid. A scope narrows a
+code further than where it was sent: a STEP_UP code is scoped to one payment, so it cannot confirm
+another, and codes of other scopes neither supersede it nor spend its attempts. Attempts are
 counted in the database with one conditional UPDATE before the code is compared, so any
 number of parallel guesses can spend at most `code_max_attempts` of them.
 """
@@ -56,17 +58,23 @@ async def throttle_send(rt: Runtime, destination: str, client_address: str) -> N
     await rt.limiter.hit(f"code-dest-hour:{destination}", s.code_sends_per_hour_per_destination, 3600)
 
 
-async def issue(rt: Runtime, *, channel: Channel, destination: str, purpose: Purpose) -> None:
-    """Create a code, supersede older ones, and queue its delivery, all in one transaction."""
+def _bound(destination: str, scope: str) -> str:
+    """The stored binding: the destination, narrowed by a scope when there is one."""
+    return f"{destination}#{scope}" if scope else destination
+
+
+async def issue(rt: Runtime, *, channel: Channel, destination: str, purpose: Purpose, scope: str = "") -> None:
+    """Create a code, supersede older ones of the same scope, and queue its delivery, in one transaction."""
     code = f"{secrets.randbelow(10**CODE_DIGITS):0{CODE_DIGITS}d}"
     now = datetime.now(UTC)
     ttl = rt.settings.code_ttl_seconds
     text = _TEXTS[purpose].format(code=code, minutes=ttl // 60)
+    bound = _bound(destination, scope)
     async with in_transaction():
-        await VerificationCode.filter(destination=destination, purpose=purpose,
+        await VerificationCode.filter(destination=bound, purpose=purpose,
                                       consumed_at__isnull=True).update(consumed_at=now)
-        await VerificationCode.create(destination=destination, purpose=purpose,
-                                      code_hash=_hash(rt, destination, purpose, code),
+        await VerificationCode.create(destination=bound, purpose=purpose,
+                                      code_hash=_hash(rt, bound, purpose, code),
                                       expires_at=now + timedelta(seconds=ttl))
         await outbox.enqueue(rt, channel=channel, recipient=destination,
                              subject="Your imwallet code", body=text)
@@ -74,10 +82,11 @@ async def issue(rt: Runtime, *, channel: Channel, destination: str, purpose: Pur
 
 
 async def consume(rt: Runtime, *, destination: str, purpose: Purpose, code: str,
-                  field: str = "code") -> None:
-    """Spend one attempt on the latest live code and burn it if it matches; else InvalidCode."""
+                  field: str = "code", scope: str = "") -> None:
+    """Spend one attempt on the latest live code of this scope and burn it if it matches; else InvalidCode."""
     ascii_digits(code, field, length=CODE_DIGITS)
     now = datetime.now(UTC)
+    destination = _bound(destination, scope)
     latest = await (VerificationCode.filter(destination=destination, purpose=purpose,
                                             consumed_at__isnull=True, expires_at__gt=now)
                     .order_by("-id").first())

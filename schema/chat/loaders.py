@@ -2,27 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
-from typing import Any
-
-from starlette.websockets import WebSocket
 from strawberry.dataloader import DataLoader
 
 from app.chat.conversations import members_of
 from models import Member, Message, MoneyRequest, RequestPayment, User
 from schema.context import Info
-
-Load = Callable[[list[int]], Awaitable[Sequence[Any]]]
-
-
-def _loader(info: Info, name: str, load: Load) -> DataLoader[int, Any]:
-    ctx = info.context
-    found = ctx.loaders.get(name)
-    if found is None:
-        # A websocket's context lasts as long as the socket: batch per tick, never cache rows.
-        found = DataLoader(load_fn=load, cache=not isinstance(ctx.request, WebSocket))
-        ctx.loaders[name] = found
-    return found
+from schema.loaders import context_loader
 
 
 async def _users(ids: list[int]) -> list[User | None]:
@@ -53,20 +38,20 @@ async def _members(ids: list[int]) -> list[list[Member]]:
 
 
 def users(info: Info) -> DataLoader[int, User | None]:
-    return _loader(info, "chat.users", _users)
+    return context_loader(info, "chat.users", _users)
 
 
 def messages(info: Info) -> DataLoader[int, Message | None]:
-    return _loader(info, "chat.messages", _messages)
+    return context_loader(info, "chat.messages", _messages)
 
 
 def requests(info: Info) -> DataLoader[int, MoneyRequest | None]:
-    return _loader(info, "chat.requests", _requests)
+    return context_loader(info, "chat.requests", _requests)
 
 
 def payments(info: Info) -> DataLoader[int, list[RequestPayment]]:
-    return _loader(info, "chat.payments", _payments)
+    return context_loader(info, "chat.payments", _payments)
 
 
 def members(info: Info) -> DataLoader[int, list[Member]]:
-    return _loader(info, "chat.members", _members)
+    return context_loader(info, "chat.members", _members)

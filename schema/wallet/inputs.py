@@ -73,4 +73,6 @@ class SendMoneyInput:
     idempotency_key: str = strawberry.field(description="A fresh key (e.g. a UUID) per intended payment; "
                                                         "repeat it to retry safely.")
     step_up_code: str | None = strawberry.field(
-        default=None, description="For large amounts: the STEP_UP code sent after the first attempt.")
+        default=None, description="For large amounts: the STEP_UP code sent after the first attempt of this "
+                                  "same payment (same idempotency key, payee, amount and memo); it confirms "
+                                  "no other.")

@@ -78,7 +78,7 @@ CardMoneyErrors = (CardDeclinedError | InvalidPinError | PinLockedError | NotFou
                    | VerificationRequiredError | InvalidInputError | NotAuthenticatedError
                    | TemporarilyUnavailableError)
 TopUpResult = Annotated[TransferSuccess | CardMoneyErrors, strawberry.union("TopUpResult")]
-WithdrawResult = Annotated[TransferSuccess | InsufficientFundsError | CardMoneyErrors,
+WithdrawResult = Annotated[TransferSuccess | InsufficientFundsError | LimitExceededError | CardMoneyErrors,
                            strawberry.union("WithdrawResult")]
 SendMoneyResult = Annotated[
     TransferSuccess | InsufficientFundsError | LimitExceededError | RecipientUnavailableError | NotFoundError
@@ -121,10 +121,12 @@ class WalletMutation:
         return PinSuccess()
 
     @strawberry.mutation(description="Forgotten PIN: a RESET_PIN code plus your identity document number. "
-                                     "Also lifts a PIN lock.")
+                                     "Also lifts a PIN lock and signs out every other session.")
     async def reset_payment_pin(self, info: Info, input: ResetPaymentPinInput) -> ResetPinResult:
         try:
-            await pin_service.reset_pin(info.context.rt, info.context.require_viewer(),
+            viewer = info.context.require_viewer()
+            assert info.context.session is not None, "a viewer always comes with its session"
+            await pin_service.reset_pin(info.context.rt, viewer, session_id=info.context.session.id,
                                         channel=Channel(input.channel.value), code=input.code,
                                         document_number=input.document_number, new_pin=input.new_pin)
         except DomainError as exc:
@@ -153,7 +155,8 @@ class WalletMutation:
         except DomainError as exc:
             return from_domain(exc)  # type: ignore[return-value]
 
-    @strawberry.mutation(description="Move money from the wallet to a linked card.")
+    @strawberry.mutation(description="Move money from the wallet to a linked card. Counts against the daily "
+                                     "outgoing limit, as transfers do.")
     async def withdraw(self, info: Info, input: CardMoneyInput) -> WithdrawResult:
         rt = info.context.rt
         try:

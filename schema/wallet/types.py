@@ -20,6 +20,7 @@ from models import Transfer as TransferModel
 from schema.context import Info
 from schema.money import Money
 from schema.users.types import UserProfile
+from schema.wallet import loaders
 
 
 @strawberry.enum(description="How a line of the payment records reads for the wallet's owner.")
@@ -73,17 +74,16 @@ class Transfer(relay.Node):
                    updated_at=m.updated_at, _model=m)
 
     @strawberry.field(description="Who paid and who was paid, as each may be seen.")
-    async def parties(self) -> list[UserProfile]:
+    async def parties(self, info: Info) -> list[UserProfile]:
         ids = [i for i in (self._model.payer_id, self._model.payee_id) if i]
-        people = await records.counterparties(set(ids))
-        return [_profile(people[i]) for i in ids if i in people]
+        return [_profile(c) for c in await loaders.people(info).load_many(ids) if c is not None]
 
     @strawberry.field(description="The ledger journals of this transfer, oldest first.")
     async def journal(self, info: Info) -> list[Journal]:
         viewer = info.context.require_viewer()
         return [Journal(kind=j.kind.value, description=j.description, created_at=j.created_at,
                         entries=[_entry(e, viewer.id) for e in j.entries])
-                for j in await records.journals_of(self.id)]
+                for j in await loaders.journals(info).load(self.id)]
 
     @classmethod
     async def resolve_nodes(cls, *, info: Info, node_ids: Iterable[str], required: bool = False) -> Any:
@@ -138,8 +138,8 @@ class WalletTransactionConnection:
 @strawberry.type(description="What may be sent, and when a fresh SMS code is needed on top of the PIN.")
 class WalletLimits:
     per_transfer: Money
-    daily: Money = strawberry.field(description="Outgoing transfers per Asia/Shanghai day.")
-    sent_today: Money
+    daily: Money = strawberry.field(description="Money out (transfers and withdrawals) per Asia/Shanghai day.")
+    sent_today: Money = strawberry.field(description="Transfers and withdrawals since midnight Asia/Shanghai.")
     daily_remaining: Money
     step_up_threshold: Money = strawberry.field(description="From this amount a STEP_UP code is needed.")
 

@@ -4,18 +4,30 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 from models import OutboundMessage, PaymentPin, User
 from tests.support import flows
 from tests.support import wallet_flows as wf
 from tests.support.client import GraphQLClient
+from tests.support.flows import Account
 from tests.support.server import RunningServer
 from tests.support.sinks import SmsSink
 
 
 async def _pin_row(phone: str) -> PaymentPin:
     return await PaymentPin.get(user_id=(await User.get(phone=phone)).id)
+
+
+async def _second_device(account: Account, new_client: Callable[..., GraphQLClient]) -> GraphQLClient:
+    """The same account signed in on another device, its token checked to work."""
+    other = new_client()
+    signed_in = await other.mutate("login", flows.LOGIN, {"input": {"phone": account.phone,
+                                                                    "password": flows.PASSWORD}})
+    other.token = str(signed_in["token"])
+    assert (await other.gql("{ me { id } }")) == {"me": {"id": account.user_id}}
+    return other
 
 
 async def test_a_pin_needs_a_verified_identity_first(client: GraphQLClient, sms_sink: SmsSink) -> None:
@@ -116,8 +128,10 @@ async def test_100_aliases_in_one_document_are_refused_before_any_resolver(
     assert (row.failed_attempts, row.attempts_in_flight, row.locked_until) == (0, 0, None)
 
 
-async def test_change_is_notified_and_the_old_pin_stops_working(client: GraphQLClient, sms_sink: SmsSink) -> None:
+async def test_change_is_notified_and_the_old_pin_stops_working(client: GraphQLClient, sms_sink: SmsSink,
+                                                                 new_client: Callable[..., GraphQLClient]) -> None:
     who = await wf.wallet_user(client, sms_sink)
+    tablet = await _second_device(who.account, new_client)
     before = wf.sms_count(sms_sink, who.phone, "payment PIN was changed")
     same = await client.mutate("changePaymentPin", wf.CHANGE_PIN, {"input": {"oldPin": wf.PIN, "newPin": wf.PIN}})
     assert same["fields"] == [{"field": "newPin", "message": "is the same as the current PIN"}]
@@ -128,11 +142,16 @@ async def test_change_is_notified_and_the_old_pin_stops_working(client: GraphQLC
     old = await client.mutate("changePaymentPin", wf.CHANGE_PIN, {"input": {"oldPin": wf.PIN, "newPin": "246813"}})
     assert old == {"__typename": "InvalidPinError", "code": "INVALID_PIN", "attemptsLeft": 4,
                    "message": "Wrong payment PIN; 4 attempt(s) left."}
+    # a change (the old PIN proved) leaves every session signed in
+    assert (await tablet.gql("{ me { id } }")) == {"me": {"id": who.user_id}}
+    assert (await client.gql("{ me { id } }")) == {"me": {"id": who.user_id}}
 
 
 async def test_reset_with_sms_code_and_document_lifts_the_lock(client: GraphQLClient, sms_sink: SmsSink,
-                                                               server: RunningServer) -> None:
+                                                               server: RunningServer,
+                                                               new_client: Callable[..., GraphQLClient]) -> None:
     account = await flows.register(client, sms_sink)
+    phone = await _second_device(account, new_client)
     number = flows.resident_id("19880215", "517")
     submitted = await client.mutate("submitIdentity", flows.SUBMIT_IDENTITY, {"input": {
         "realName": wf.REAL_NAME, "documentType": "RESIDENT_ID", "documentNumber": number,
@@ -156,9 +175,16 @@ async def test_reset_with_sms_code_and_document_lifts_the_lock(client: GraphQLCl
     wrong_code = await client.mutate("resetPaymentPin", wf.RESET_PIN, {"input": {
         "code": f"{(int(code) + 1) % 10**6:06d}", "documentNumber": number, "newPin": wf.OTHER_PIN}})
     assert wrong_code["__typename"] == "InvalidCodeError"
+    # refused resets sign nobody out
+    assert (await phone.gql("{ me { id } }")) == {"me": {"id": account.user_id}}
     reset = await client.mutate("resetPaymentPin", wf.RESET_PIN, {"input": {
         "code": code, "documentNumber": number.lower(), "newPin": wf.OTHER_PIN}})
     assert reset == {"__typename": "PinSuccess"}
+    # the other device is signed out; the session that proved the code and document stays
+    assert (await phone.gql("{ me { id } }")) == {"me": None}
+    refused = await phone.post("mutation { openWallet { __typename } }")
+    assert refused.json()["data"]["openWallet"]["__typename"] == "NotAuthenticatedError"
+    assert (await client.gql("{ me { id } }")) == {"me": {"id": account.user_id}}
     row = await _pin_row(account.phone)
     assert (row.failed_attempts, row.locked_until) == (0, None)
     assert (await wf.open_wallet(account))["__typename"] == "WalletSuccess"

@@ -15,7 +15,7 @@ import httpx
 import pytest
 
 from app.settings import Settings
-from tests.support import chat, flows
+from tests.support import chat, flows, wallet_flows
 from tests.support.client import GraphQLClient
 from tests.support.server import RunningServer
 from tests.support.sinks import free_port
@@ -139,6 +139,79 @@ async def test_no_event_is_lost_across_a_redis_restart(server: RunningServer, ne
                 replayed = await ws.take(op, 30, timeout=10)
                 assert [e["message"]["text"] for e in replayed] == texts
                 assert [e["cursor"] for e in replayed] == [e["cursor"] for e in before + after]
+        finally:
+            await ws.close()
+            await alice_there.client.aclose()
+
+
+async def test_a_transfer_through_one_process_reaches_a_subscriber_on_another_within_a_second(  # type: ignore[no-untyped-def]
+        server: RunningServer, new_client, sms_sink) -> None:
+    alice = await wallet_flows.funded_user(new_client(), sms_sink, "50.00", name="Alice")
+    bob = await wallet_flows.wallet_user(new_client(), sms_sink, name="Bob")
+    async with app_process(server.settings, redis_url=server.settings.redis_url) as other:
+        alice_there = wallet_flows.WalletAccount(_on(other, alice.account))
+        ws = await WsClient.connect(server.ws_url, bob.account.token)
+        try:
+            op = await ws.subscribe_events()
+            started = time.monotonic()
+            sent = await wallet_flows.send(alice_there, bob, amount="4.20", memo="via B")
+            assert sent["__typename"] == "TransferSuccess", sent
+            message, receipt = await ws.take(op, 2, timeout=1.0)
+            latency = time.monotonic() - started
+            assert (message["__typename"], message["message"]["kind"], message["message"]["transfer"]) == (
+                "MessageEvent", "TRANSFER", {"transferId": sent["transfer"]["id"],
+                                             "amount": {"amount": "4.20", "currency": "CNY"}, "memo": "via B",
+                                             "state": "COMPLETED"})
+            assert (receipt["__typename"], receipt["receipt"]["receiptKind"], receipt["receipt"]["transferId"],
+                    receipt["receipt"]["balanceAfter"]) == (
+                "PaymentReceiptEvent", "RECEIVED", sent["transfer"]["id"], {"amount": "4.20"})
+            assert int(message["cursor"]) < int(receipt["cursor"])
+            assert latency < 1.0
+            print(f"transfer committed on one process, message and receipt heard on the other in {latency:.2f} s")
+        finally:
+            await ws.close()
+            await alice_there.client.aclose()
+
+
+async def test_no_receipt_is_lost_across_a_redis_restart(  # type: ignore[no-untyped-def]
+        server: RunningServer, new_client, sms_sink) -> None:
+    alice = await wallet_flows.funded_user(new_client(), sms_sink, "50.00", name="Alice")
+    bob = await wallet_flows.wallet_user(new_client(), sms_sink, name="Bob")
+    amounts = [f"{i}.0{i}" for i in range(1, 10)]
+    port = free_port()
+    async with redis_server(port) as redis, app_process(server.settings,
+                                                        redis_url=f"redis://127.0.0.1:{port}/0") as base:
+        ws_url = base.replace("http", "ws") + "/graphql"
+        alice_there = wallet_flows.WalletAccount(_on(base, alice.account))
+        ws = await WsClient.connect(ws_url, bob.account.token)
+        sent: list[str] = []
+
+        async def pay(amount: str) -> None:
+            result = await wallet_flows.send(alice_there, bob, amount=amount)
+            assert result["__typename"] == "TransferSuccess", result
+            sent.append(result["transfer"]["id"])
+
+        try:
+            op = await ws.subscribe_events(field="paymentReceipts")
+            for amount in amounts[:3]:
+                await pay(amount)
+            before = await ws.take(op, 3)
+            redis.terminate()
+            redis.wait(10)
+            for amount in amounts[3:6]:  # committed while the bus is down
+                await pay(amount)
+            async with redis_server(port):
+                for amount in amounts[6:]:
+                    await pay(amount)
+                after = await ws.take(op, 6, timeout=20)
+                got = before + after
+                assert [(r["receipt"]["receiptKind"], r["receipt"]["transferId"], r["receipt"]["amount"]["amount"])
+                        for r in got] == [("RECEIVED", t, a) for t, a in zip(sent, amounts, strict=True)]
+                await ws.close()
+                ws = await WsClient.connect(ws_url, bob.account.token)
+                op = await ws.subscribe_events(after=str(int(before[0]["cursor"]) - 1), field="paymentReceipts")
+                replayed = await ws.take(op, 9, timeout=10)
+                assert [e["cursor"] for e in replayed] == [e["cursor"] for e in got]
         finally:
             await ws.close()
             await alice_there.client.aclose()

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from typing import Any
 
 from models import PaymentPin, Transfer, User
-from tests.support import flows
+from tests.support import flows, queries
 from tests.support import wallet_flows as wf
 from tests.support.client import GraphQLClient
 from tests.support.server import RunningServer
@@ -130,6 +131,38 @@ async def test_large_amounts_need_a_fresh_sms_code(client: GraphQLClient, new_cl
     assert small["__typename"] == "InsufficientFundsError"
 
 
+async def test_a_step_up_code_confirms_only_the_payment_it_was_sent_for(
+        client: GraphQLClient, new_client: Callable[..., GraphQLClient], sms_sink: SmsSink) -> None:
+    alice, bob = await _pair(client, new_client, sms_sink, "12000.00")
+    carol = await wf.wallet_user(new_client(), sms_sink, name="Carol")
+    before = wf.sms_count(sms_sink, alice.phone, wf.STEP_UP_SMS)
+    asked = await wf.send(alice, bob, amount="5000.00", key="pay-a")
+    assert asked["missing"] == [{"name": "CODE", "purpose": "STEP_UP"}]
+    code_a = await sms_sink.code_for(alice.phone, skip=before, contains=wf.STEP_UP_SMS)
+    snapshot = await wf.ledger_snapshot()
+
+    # A's code on other payments (another key; A's key with another amount; another payee): none has a code
+    for payee, amount, key in ((bob, "5000.00", "pay-b"), (bob, "5000.01", "pay-a"), (carol, "5000.00", "pay-c")):
+        refused = await wf.send(alice, payee, amount=amount, key=key, step_up_code=code_a)
+        assert (refused["__typename"], refused["attemptsLeft"]) == ("InvalidCodeError", 0), key
+    # B asks for its own code: that neither supersedes A's nor is accepted for A
+    asked_b = await wf.send(alice, bob, amount="6000.00", key="pay-b")
+    assert asked_b["__typename"] == "VerificationRequiredError"
+    code_b = await sms_sink.code_for(alice.phone, skip=before + 1, contains=wf.STEP_UP_SMS)
+    distinct = code_b != code_a  # two random codes match once in a million
+    if distinct:
+        crossed = await wf.send(alice, bob, amount="5000.00", key="pay-a", step_up_code=code_b)
+        assert (crossed["__typename"], crossed["attemptsLeft"]) == ("InvalidCodeError", 4)
+    assert await wf.ledger_snapshot() == snapshot
+
+    done = await wf.send(alice, bob, amount="5000.00", key="pay-a", step_up_code=code_a)
+    assert done["__typename"] == "TransferSuccess"
+    assert (await wf.balance(alice), await wf.balance(bob), await wf.balance(carol)) == ("7000.00", "5000.00", "0.00")
+    if distinct:  # A's code, spent, still does not confirm B; B's own code is untouched by it
+        spent = await wf.send(alice, bob, amount="6000.00", key="pay-b", step_up_code=code_a)
+        assert (spent["__typename"], spent["attemptsLeft"]) == ("InvalidCodeError", 4)
+
+
 async def test_daily_outgoing_limit_per_shanghai_day(client: GraphQLClient, new_client: Callable[..., GraphQLClient],
                                                      sms_sink: SmsSink, server: RunningServer) -> None:
     alice, bob = await _pair(client, new_client, sms_sink, "200000.01")
@@ -150,6 +183,26 @@ async def test_daily_outgoing_limit_per_shanghai_day(client: GraphQLClient, new_
     assert limits["wallet"]["limits"] == {"sentToday": {"amount": "200000.00"}, "dailyRemaining": {"amount": "0.00"}}
     # receiving does not count against the receiver's limit
     assert (await wf.send(bob, alice, amount="0.01"))["__typename"] == "TransferSuccess"
+
+
+async def test_withdrawals_count_against_the_daily_outgoing_limit(
+        client: GraphQLClient, new_client: Callable[..., GraphQLClient], sms_sink: SmsSink) -> None:
+    alice, bob = await _pair(client, new_client, sms_sink, "200000.01")
+    assert (await wf.withdraw(alice, "199999.00"))["__typename"] == "TransferSuccess"
+    snapshot = await wf.ledger_snapshot()
+    over = await wf.send(alice, bob, amount="1.01")
+    assert (over["__typename"], over["limit"], over["remaining"]) == ("LimitExceededError", "DAILY", {"amount": "1.00"})
+    assert await wf.ledger_snapshot() == snapshot
+    assert (await wf.send(alice, bob, amount="1.00"))["__typename"] == "TransferSuccess"
+    snapshot = await wf.ledger_snapshot()
+    refused = await wf.withdraw(alice, "0.01")
+    assert refused == {"__typename": "LimitExceededError", "code": "LIMIT_EXCEEDED",
+                       "message": "This payment is over what you may still send today.", "limit": "DAILY",
+                       "limitAmount": {"amount": "200000.00"}, "remaining": {"amount": "0.00"}}
+    assert await wf.ledger_snapshot() == snapshot
+    assert await wf.balance(alice) == "0.01"
+    limits = await alice.client.gql("{ wallet { limits { sentToday { amount } dailyRemaining { amount } } } }")
+    assert limits["wallet"]["limits"] == {"sentToday": {"amount": "200000.00"}, "dailyRemaining": {"amount": "0.00"}}
 
 
 async def test_records_page_by_keyset_and_filter(client: GraphQLClient, new_client: Callable[..., GraphQLClient],
@@ -213,3 +266,39 @@ async def test_payer_without_wallet_is_told_to_open_one(client: GraphQLClient, s
     assert answer["__typename"] == "VerificationRequiredError"
     assert answer["missing"] == [{"name": "WALLET", "purpose": None}]
     assert not await User.filter(phone=account.phone, wallet__id__gt=0).exists()
+
+
+RECORDS_WITH_TRANSFERS = """query($first: Int!) { wallet { transactions(first: $first) { edges { node {
+  kind counterparty { displayName }
+  transfer { state parties { displayName realNameMasked } journal { kind entries { accountKind yours } } } } } } } }"""
+
+
+async def _statements_for(who: WalletAccount, query: str, variables: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+    """How many SQL statements the server ran for this query, and its data."""
+    with queries.statements() as run:
+        data = await who.client.gql(query, variables)
+    return len(run), data
+
+
+async def test_records_cost_the_same_queries_for_2_or_20_transfers(
+        client: GraphQLClient, new_client: Callable[..., GraphQLClient], sms_sink: SmsSink) -> None:
+    alice, bob = await _pair(client, new_client, sms_sink, "30.00")
+    for n in range(1, 21):
+        assert (await wf.send(alice, bob, amount="1.00", memo=f"#{n}"))["__typename"] == "TransferSuccess"
+    await _statements_for(alice, RECORDS_WITH_TRANSFERS, {"first": 1})  # the session's first use is warm now
+
+    small, two = await _statements_for(alice, RECORDS_WITH_TRANSFERS, {"first": 2})
+    large, twenty = await _statements_for(alice, RECORDS_WITH_TRANSFERS, {"first": 20})
+
+    edges = twenty["wallet"]["transactions"]["edges"]
+    assert len(edges) == 20
+    assert edges[0]["node"] == two["wallet"]["transactions"]["edges"][0]["node"] == {
+        "kind": "SENT", "counterparty": {"displayName": "Bob"},
+        "transfer": {"state": "COMPLETED",
+                     "parties": [{"displayName": "Alice", "realNameMasked": "**明"},
+                                 {"displayName": "Bob", "realNameMasked": "**明"}],
+                     "journal": [{"kind": "TRANSFER", "entries": [{"accountKind": "USER_WALLET", "yours": True},
+                                                                  {"accountKind": "USER_WALLET", "yours": False}]}]}}
+    # session, wallet (twice), entries with journal and transfer, counterparties (2),
+    # parties (2: users, identities), journals (3: journals, entries, accounts)
+    assert (small, large) == (11, 11)

@@ -62,7 +62,7 @@ CONFIRM_CARD = _mutation("confirmCardBinding", "ConfirmCardBindingInput",
 REMOVE_CARD = _mutation("removeCard", "RemoveCardInput", "... on CardRemoved { cardId }", *_PIN_ERRORS)
 TOP_UP = _mutation("topUp", "CardMoneyInput", SUCCESS, *_PIN_ERRORS, "CardDeclinedError")
 WITHDRAW = _mutation("withdraw", "CardMoneyInput", SUCCESS, *_PIN_ERRORS, "CardDeclinedError",
-                     "InsufficientFundsError")
+                     "InsufficientFundsError", "LimitExceededError")
 SEND_MONEY = _mutation("sendMoney", "SendMoneyInput", SUCCESS, *_PIN_ERRORS, "InsufficientFundsError",
                        "LimitExceededError", "RecipientUnavailableError", "InvalidCodeError")
 
