@@ -15,6 +15,7 @@ from app.chat.access import is_agent
 from app.chat.announce import MESSAGE_ADDED, announce
 from app.chat.conversations import touch
 from app.errors import NotFound
+from app.identity.phones import normalise_phone
 from app.runtime import Runtime
 from app.text import clean_text
 from models import (
@@ -26,6 +27,7 @@ from models import (
     SupportTicket,
     TicketStatus,
     User,
+    UserRole,
 )
 from models.wallet import Transfer
 
@@ -83,9 +85,6 @@ async def tickets_by_conversation(conversation_ids: list[int]) -> dict[int, Supp
 
 async def make_agent(phone: str) -> User:
     """Give a registered account the support role (operators only: the CLI)."""
-    from app.identity.phones import normalise_phone
-    from models import UserRole
-
     user = await User.get_or_none(phone=normalise_phone(phone))
     if user is None:
         raise NotFound("account with that phone number; register it first")

@@ -8,6 +8,7 @@ from typing import Any
 
 import strawberry
 from strawberry import relay
+from strawberry.dataloader import DataLoader
 
 from app.chat import access, support
 from app.chat import messages as message_service
@@ -74,10 +75,9 @@ class Conversation(relay.Node):
             counts = await unread_counts(viewer.id, ids)
             return [counts[i] for i in ids]
 
+        # Uncached: read positions move while a page is being built.
         loader = info.context.loaders.get("chat.unread")
         if loader is None:
-            from strawberry.dataloader import DataLoader
-
             loader = info.context.loaders["chat.unread"] = DataLoader(load_fn=load, cache=False)
         return int(await loader.load(self._model.id))
 

@@ -14,6 +14,7 @@ from app.identity import sessions as session_service
 from app.identity.documents import DocumentType as DomainDocumentType
 from app.identity.documents import mask_name
 from app.identity.phones import mask_phone
+from app.identity.readiness import wallet_requirements
 from app.verification.codes import Purpose as DomainPurpose
 from models import Identity as IdentityModel
 from models import User as UserModel
@@ -88,8 +89,6 @@ class User(relay.Node):
 
     @strawberry.field(description="Steps still needed before `openWallet` succeeds; empty when ready.")
     async def wallet_requirements(self, info: Info) -> list[Requirement]:
-        from app.identity.readiness import wallet_requirements
-
         return [Requirement(name=r.name, purpose=r.purpose) for r in await wallet_requirements(self._model)]
 
     @strawberry.field(description="The wallet, or null until `openWallet` succeeds.")
