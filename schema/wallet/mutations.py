@@ -5,7 +5,8 @@ Each authenticates, parses the amount at the edge, calls one service and maps th
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Awaitable
+from typing import Annotated, Protocol
 
 import strawberry
 
@@ -13,6 +14,7 @@ from app.errors import DomainError, InvalidInput
 from app.ledger.amounts import parse_amount
 from app.payments import funding, transfers, wallets
 from app.pin import service as pin_service
+from app.runtime import Runtime
 from models import Transfer as TransferModel
 from models import User as UserModel
 from models.events import Channel
@@ -87,10 +89,28 @@ SendMoneyResult = Annotated[
     strawberry.union("SendMoneyResult")]
 
 
+class CardMove(Protocol):
+    def __call__(self, rt: Runtime, user: UserModel, *, card_id: int, amount_minor: int, pin: str,
+                 idempotency_key: str) -> Awaitable[TransferModel]: ...
+
+
 async def _success(user: UserModel, transfer: TransferModel) -> TransferSuccess:
     wallet = await wallets.wallet_of(user)
     assert wallet is not None, "money moved for a user without a wallet"
     return TransferSuccess(transfer=Transfer.from_model(transfer), wallet=Wallet.from_model(wallet))
+
+
+async def _card_money(info: Info, input: CardMoneyInput, move: CardMove) -> object:
+    """Top-up and withdrawal differ only in which way the money goes."""
+    rt = info.context.rt
+    try:
+        viewer = info.context.require_viewer()
+        transfer = await move(rt, viewer, card_id=decode_id(input.card_id, "Card", "cardId"),
+                              amount_minor=parse_amount(input.amount, rt.settings.currency), pin=input.pin,
+                              idempotency_key=input.idempotency_key)
+        return await _success(viewer, transfer)
+    except DomainError as exc:
+        return from_domain(exc)
 
 
 async def _payee_id(to: RecipientInput) -> int:
@@ -144,30 +164,12 @@ class WalletMutation:
 
     @strawberry.mutation(description="Move money from a linked card into the wallet.")
     async def top_up(self, info: Info, input: CardMoneyInput) -> TopUpResult:
-        rt = info.context.rt
-        try:
-            viewer = info.context.require_viewer()
-            transfer = await funding.top_up(
-                rt, viewer, card_id=decode_id(input.card_id, "Card", "cardId"),
-                amount_minor=parse_amount(input.amount, rt.settings.currency), pin=input.pin,
-                idempotency_key=input.idempotency_key)
-            return await _success(viewer, transfer)
-        except DomainError as exc:
-            return from_domain(exc)  # type: ignore[return-value]
+        return await _card_money(info, input, funding.top_up)  # type: ignore[return-value]
 
     @strawberry.mutation(description="Move money from the wallet to a linked card. Counts against the daily "
                                      "outgoing limit, as transfers do.")
     async def withdraw(self, info: Info, input: CardMoneyInput) -> WithdrawResult:
-        rt = info.context.rt
-        try:
-            viewer = info.context.require_viewer()
-            transfer = await funding.withdraw(
-                rt, viewer, card_id=decode_id(input.card_id, "Card", "cardId"),
-                amount_minor=parse_amount(input.amount, rt.settings.currency), pin=input.pin,
-                idempotency_key=input.idempotency_key)
-            return await _success(viewer, transfer)
-        except DomainError as exc:
-            return from_domain(exc)  # type: ignore[return-value]
+        return await _card_money(info, input, funding.withdraw)  # type: ignore[return-value]
 
     @strawberry.mutation(description="Send money to a contact, by user id or phone number; it also appears "
                                      "in your direct conversation. Large amounts need a STEP_UP code.")
