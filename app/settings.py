@@ -91,6 +91,11 @@ class Settings(BaseSettings):
                 raise ValueError("SECRET_KEY of at least 32 characters is required in production")
             if self.password_hash_profile != "default":
                 raise ValueError("PASSWORD_HASH_PROFILE=cheapest is for tests only")
+            # The log backends write one-time codes into the log: development only.
+            if self.sms_backend == "log" or not self.sms_webhook_url:
+                raise ValueError("production needs SMS_BACKEND=webhook and SMS_WEBHOOK_URL")
+            if not self.smtp_host:
+                raise ValueError("production needs SMTP_HOST (mail would otherwise go to the log)")
             if self.database_url.startswith("sqlite"):
                 log.warning("production on SQLite: run a single process only")
         return self
