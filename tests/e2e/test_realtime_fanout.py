@@ -6,8 +6,6 @@ import asyncio
 import random
 import time
 
-import httpx
-
 from tests.support import chat, flows
 from tests.support.server import RunningServer
 from tests.support.ws import WsClient
@@ -19,10 +17,6 @@ EVENTS = 1000
 async def test_twenty_subscribers_each_get_exactly_their_events_in_order(  # type: ignore[no-untyped-def]
         server: RunningServer, new_client, sms_sink) -> None:
     people = [await flows.register(new_client(), sms_sink, name=f"U{i}") for i in range(USERS)]
-    for p in people:
-        # An idle keep-alive connection that uvicorn closes after 5 s races with its reuse (ReadError).
-        await p.client.http.aclose()
-        p.client.http = httpx.AsyncClient(timeout=60, limits=httpx.Limits(keepalive_expiry=2.0))
     rng = random.Random(4)
     pairs = [tuple(rng.sample(range(USERS), 2)) for _ in range(EVENTS)]
     conversations = {}

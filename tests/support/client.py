@@ -27,7 +27,10 @@ class GraphQLClient:
     base_url: str
     token: str | None = None
     ip: str = field(default_factory=fresh_ip)
-    http: httpx.AsyncClient = field(default_factory=lambda: httpx.AsyncClient(timeout=60))
+    # Idle connections are dropped before uvicorn's 5 s keep-alive ends: otherwise a request can be
+    # sent on a socket the server is closing at that moment (httpx does not retry a POST).
+    http: httpx.AsyncClient = field(default_factory=lambda: httpx.AsyncClient(
+        timeout=60, limits=httpx.Limits(keepalive_expiry=2.0)))
     device_name: str | None = None
 
     def headers(self) -> dict[str, str]:
