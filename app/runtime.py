@@ -7,6 +7,7 @@ from typing import Protocol
 
 from redis.asyncio import ConnectionPool
 
+from app.clock import Clock
 from app.redis_client import command_pool
 from app.security.hashing import Hasher
 from app.security.keyed import Keyring
@@ -47,6 +48,7 @@ class Runtime:
 
     redis_pool: ConnectionPool | None = None
     signals: Signals = field(default_factory=_NoSignals)
+    clock: Clock = field(default_factory=Clock)
 
     @classmethod
     def build(cls, settings: Settings) -> Runtime:
@@ -60,6 +62,7 @@ class Runtime:
             outbox_waker=_NoWaker(),
             events_waker=_NoWaker(),
             redis_pool=pool,
+            clock=Clock(settings.clock_offset_seconds),
         )
 
     async def aclose(self) -> None:

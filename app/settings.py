@@ -77,6 +77,8 @@ class Settings(BaseSettings):
     typing_ttl_seconds: float = 6.0
     session_recheck_seconds: float = 3.0
     event_retention_days: int = 30
+    # Tests only: start the clock this far in the future (see app/clock.py); production refuses it.
+    clock_offset_seconds: float = 0.0
 
     outbox_poll_seconds: float = 0.5
     mail_retry_base_seconds: float = 1.0
@@ -89,6 +91,8 @@ class Settings(BaseSettings):
             key = self.secret_key.get_secret_value() if self.secret_key else ""
             if len(key) < 32:
                 raise ValueError("SECRET_KEY of at least 32 characters is required in production")
+            if self.clock_offset_seconds:
+                raise ValueError("CLOCK_OFFSET_SECONDS is for tests only")
             if self.password_hash_profile != "default":
                 raise ValueError("PASSWORD_HASH_PROFILE=cheapest is for tests only")
             # The log backends write one-time codes into the log: development only.
