@@ -8,6 +8,7 @@ COPY app ./app
 COPY models ./models
 COPY schema ./schema
 COPY subscriptions ./subscriptions
+COPY server ./server
 RUN pip install . && useradd --system --uid 10001 imwallet
 USER imwallet
 

@@ -16,9 +16,9 @@ import asyncpg
 import httpx
 import uvicorn
 
-from app.cli import apply_migrations
-from app.main import create_app
 from app.settings import Settings
+from server.cli import apply_migrations
+from server.main import create_app
 
 ADMIN = os.environ.get("BENCH_PG_ADMIN_URL", "postgres://postgres@127.0.0.1:5432/test")
 SECONDS = float(os.environ.get("BENCH_SECONDS", "3"))

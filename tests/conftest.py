@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 import pytest_asyncio
 
-from app.cli import apply_migrations
 from app.settings import Settings
+from server.cli import apply_migrations
 from tests.support import databases
 from tests.support.client import GraphQLClient
 from tests.support.server import RunningServer, start_server

@@ -28,14 +28,14 @@ ROOT = Path(__file__).resolve().parents[2]
 
 @asynccontextmanager
 async def app_process(settings: Settings, *, redis_url: str | None) -> AsyncIterator[str]:
-    """Another `uvicorn app.main:app` on its own port, on the test database; yields its base URL."""
+    """Another `uvicorn server.main:app` on its own port, on the test database; yields its base URL."""
     port = free_port()
     secret = settings.secret_key.get_secret_value() if settings.secret_key else ""
     env = {**os.environ, "IMWALLET_ENV": "test", "DATABASE_URL": settings.database_url,
            "REDIS_URL": redis_url or "", "REDIS_NAMESPACE": settings.redis_namespace, "SECRET_KEY": secret,
            "PASSWORD_HASH_PROFILE": "cheapest", "SMS_BACKEND": "webhook",
            "SMS_WEBHOOK_URL": settings.sms_webhook_url or "", "OUTBOX_POLL_SECONDS": "0.1"}
-    proc = subprocess.Popen([sys.executable, "-m", "uvicorn", "app.main:app", "--host", "127.0.0.1",
+    proc = subprocess.Popen([sys.executable, "-m", "uvicorn", "server.main:app", "--host", "127.0.0.1",
                              "--port", str(port), "--log-level", "warning"], cwd=ROOT, env=env)
     base = f"http://127.0.0.1:{port}"
     try:

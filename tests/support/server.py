@@ -7,9 +7,9 @@ from dataclasses import dataclass
 
 import uvicorn
 
-from app.main import create_app
 from app.runtime import Runtime
 from app.settings import Settings
+from server.main import create_app
 from tests.support.sinks import free_port
 
 

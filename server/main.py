@@ -15,12 +15,12 @@ from starlette.routing import Route, WebSocketRoute
 from tortoise import Tortoise
 from tortoise.contrib.starlette import RegisterTortoise
 
-from app.limits_middleware import BodySizeLimit
 from app.mail.delivery import DeliveryWorker
 from app.runtime import Runtime
 from app.settings import Settings
 from schema import build_schema
 from schema.view import GraphQLApp
+from server.limits_middleware import BodySizeLimit
 from subscriptions.bus import build_bus
 from subscriptions.relay import EventsRelay
 
@@ -82,7 +82,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
 
 
 def __getattr__(name: str) -> Starlette:
-    # `uvicorn app.main:app` builds the app on first access, so importing this module has no effects.
+    # `uvicorn server.main:app` builds the app on first access, so importing this module has no effects.
     if name == "app":
         application = create_app()
         globals()["app"] = application

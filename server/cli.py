@@ -27,7 +27,7 @@ def _serve(args: argparse.Namespace) -> int:
         print("SQLite serves one process only: use DATABASE_URL=postgres://... for --workers > 1",
               file=sys.stderr)
         return 2
-    uvicorn.run("app.main:app", host=args.host, port=args.port, workers=args.workers, lifespan="on",
+    uvicorn.run("server.main:app", host=args.host, port=args.port, workers=args.workers, lifespan="on",
                 ws_max_size=settings.max_body_bytes, proxy_headers=True)
     return 0
 
