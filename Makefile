@@ -31,6 +31,7 @@ check-generated: $(STAMP)
 	$(BIN)/imwallet export-schema --output - | diff -u schema.graphql - \
 		|| (echo "schema.graphql is stale: run 'make schema'" && exit 1)
 	.ci/check-migrations
+	$(BIN)/python scripts/vendor_graphiql.py --check
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -51,6 +52,11 @@ migrations-reset: $(STAMP)
 	DATABASE_URL=sqlite:///tmp/imwallet-makemigrations.sqlite3 $(BIN)/tortoise -c app.settings.TORTOISE_ORM makemigrations
 	mv /tmp/imwallet-manual-migrations/*.py models/migrations/ 2>/dev/null || true
 	rm -rf /tmp/imwallet-makemigrations.sqlite3* /tmp/imwallet-manual-migrations
+
+## Fetch the pinned GraphiQL packages from npm and refresh the vendored files (needs npm).
+.PHONY: graphiql-assets
+graphiql-assets: $(STAMP)
+	$(BIN)/python scripts/vendor_graphiql.py --refresh
 
 bench: $(STAMP)
 	$(BIN)/python -m bench

@@ -90,6 +90,25 @@ def _make_agent(args: argparse.Namespace) -> int:
     return asyncio.run(_run_make_agent(Settings(), args.phone))
 
 
+async def _run_demo(settings: Settings, base_url: str) -> int:
+    from app.demo import describe, run_demo
+    from app.runtime import Runtime
+
+    await tortoise_migrate(config=settings.tortoise_config())
+    await Tortoise.init(config=settings.tortoise_config(), _enable_global_fallback=True)
+    rt = Runtime.build(settings)
+    try:
+        print(describe(await run_demo(rt), base_url))
+    finally:
+        await rt.aclose()
+        await Tortoise.close_connections()
+    return 0
+
+
+def _demo(args: argparse.Namespace) -> int:
+    return asyncio.run(_run_demo(Settings(), args.base_url.rstrip("/")))
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="imwallet", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -105,6 +124,10 @@ def build_parser() -> argparse.ArgumentParser:
                                 "support queue and ticket threads, nothing else of other users")
     agent.add_argument("--phone", required=True)
     agent.set_defaults(func=_make_agent)
+    demo = sub.add_parser("demo", help="fill the database with two ready demo users (wallet, card, balance, "
+                                       "chats, a transfer, a request) and print their tokens for GraphiQL")
+    demo.add_argument("--base-url", default="http://127.0.0.1:8000", help="where the server will answer")
+    demo.set_defaults(func=_demo)
     export = sub.add_parser("export-schema", help="write the GraphQL SDL")
     export.add_argument("--output", default="schema.graphql")
     export.set_defaults(func=_export_schema)

@@ -19,7 +19,7 @@ from app.mail.delivery import DeliveryWorker
 from app.runtime import Runtime
 from app.settings import Settings
 from schema import build_schema
-from schema.view import GraphQLApp
+from server.graphiql import GraphQLWithLocalIDE, assets_route
 from server.limits_middleware import BodySizeLimit
 from subscriptions.bus import build_bus
 from subscriptions.relay import EventsRelay
@@ -30,7 +30,7 @@ log = logging.getLogger("imwallet")
 def create_app(settings: Settings | None = None) -> Starlette:
     settings = settings or Settings()
     rt = Runtime.build(settings)
-    graphql = GraphQLApp(build_schema(settings), rt)
+    graphql = GraphQLWithLocalIDE(build_schema(settings), rt)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -73,6 +73,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             Route("/healthz", healthz),
             Route("/readyz", readyz),
             Route("/metrics", metrics),
+            *([assets_route()] if settings.graphiql_enabled else []),
         ],
         middleware=[Middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)],
         lifespan=lifespan,

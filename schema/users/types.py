@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import strawberry
 from strawberry import relay
 
+from app import events
 from app.identity import sessions as session_service
 from app.identity.documents import DocumentType as DomainDocumentType
 from app.identity.documents import mask_name
@@ -111,6 +112,13 @@ class User(relay.Node):
         return [SessionInfo(id=s.id, device_name=s.device_name, created_at=s.created_at,
                             last_seen_at=s.last_seen_at, expires_at=s.expires_at, current=s.id == current)
                 for s in await session_service.list_sessions(self._model)]
+
+    @strawberry.field(description="The head of the viewer's event stream: pass it as `after` to a subscription "
+                                  "to receive exactly what happens after this read. Read it with the state you "
+                                  "show (conversations, balance) and apply events idempotently: an event just "
+                                  "after the cursor may already be reflected in what you read.")
+    async def events_cursor(self) -> str:
+        return str(await events.latest_id())
 
     @classmethod
     async def resolve_nodes(cls, *, info: Info, node_ids: Iterable[str], required: bool = False) -> Any:
