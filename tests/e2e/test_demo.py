@@ -2,20 +2,16 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 import pytest_asyncio
 
-from server.cli import apply_migrations
-from tests.conftest import make_settings
-from tests.e2e.test_graphiql_browser import run_demo_command
+from app.settings import Settings
 from tests.support import databases
 from tests.support.client import GraphQLClient
-from tests.support.server import RunningServer, start_server
-from tests.support.sinks import MailSink, SmsSink
+from tests.support.embedded import EmbeddedServer, embedded_server, run_demo_command
 
 pytestmark = pytest.mark.skipif(databases.backend() == "postgres",
                                 reason="the embedded-default scenario (SQLite, one process): runs in the sqlite pass")
@@ -31,20 +27,12 @@ STATE = """{
 
 
 @pytest_asyncio.fixture
-async def embedded_server(tmp_path: Path, mail_sink: MailSink, sms_sink: SmsSink,
-                          redis_namespace: str) -> AsyncIterator[RunningServer]:
-    settings = make_settings(databases.sqlite_url(tmp_path), mail_sink, sms_sink, redis_namespace, redis_url=None)
-    await apply_migrations(settings)
-    running = await start_server(settings)
-    yield running
-    await running.stop()
+async def embedded(settings: Settings, tmp_path: Path) -> AsyncIterator[EmbeddedServer]:
+    async with embedded_server(settings, tmp_path) as running:
+        yield running
 
 
-def tokens_of(output: str) -> list[str]:
-    return re.findall(r"#token=(\S+)", output)
-
-
-async def state_of(server: RunningServer, token: str) -> dict[str, object]:
+async def state_of(server: EmbeddedServer, token: str) -> dict[str, object]:
     client = GraphQLClient(server.base_url, token=token)
     try:
         return await client.gql(STATE)
@@ -53,16 +41,16 @@ async def state_of(server: RunningServer, token: str) -> dict[str, object]:
 
 
 async def test_demo_makes_two_ready_users_with_chats_a_transfer_and_a_request(
-        embedded_server: RunningServer) -> None:
+        embedded: EmbeddedServer) -> None:
     # When a developer runs the demo on a fresh database
-    output, ids, seconds = await run_demo_command(embedded_server)
-    alice_token, bob_token = tokens_of(output)
+    demo = await run_demo_command(embedded)
+    output, ids, (alice_token, bob_token) = demo.output, demo.ids, demo.tokens
 
     # Then it says how to sign in, and both users are ready to pay
     assert output.startswith("Demo users created.")
     assert f'{{"Authorization": "Bearer {alice_token}"}}' in output
     assert sorted(ids) == ["directConversationId", "groupConversationId", "requestId", "transferId"]
-    alice = await state_of(embedded_server, alice_token)
+    alice = await state_of(embedded, alice_token)
     assert alice["me"] == {
         "displayName": "Alice", "phone": "+8613800138000", "identity": {"realNameMasked": "**明"},
         "walletRequirements": [],
@@ -77,13 +65,13 @@ async def test_demo_makes_two_ready_users_with_chats_a_transfer_and_a_request(
                          ("REQUEST", None)]
     assert direct == [("TEXT", "Hi Bob! Lunch tomorrow?"), ("TEXT", "Sure, 12:30 at the noodle place."),
                       ("TEXT", "I'll pay you back for last time."), ("TRANSFER", None)]
-    bob = await state_of(embedded_server, bob_token)
+    bob = await state_of(embedded, bob_token)
     assert bob["me"]["wallet"]["balance"] == {"amount": "212.34", "currency": "CNY"}  # type: ignore[index]
-    assert seconds < 60
+    assert demo.seconds < 60
 
     # And run again, it signs the same users in instead of making them twice
-    again, again_ids, _ = await run_demo_command(embedded_server)
-    assert again.startswith("Demo users exist already: signed in again.")
-    assert again_ids == {}
-    again_alice = await state_of(embedded_server, tokens_of(again)[0])
+    again = await run_demo_command(embedded)
+    assert again.output.startswith("Demo users exist already: signed in again.")
+    assert again.ids == {}
+    again_alice = await state_of(embedded, again.tokens[0])
     assert again_alice["me"] == alice["me"]

@@ -14,8 +14,6 @@ import json
 import os
 import re
 import shutil
-import sys
-import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -24,12 +22,10 @@ from urllib.parse import urlsplit
 import pytest
 import pytest_asyncio
 
-from server.cli import apply_migrations
-from tests.conftest import make_settings
+from app.settings import Settings
 from tests.support import databases
 from tests.support.client import GraphQLClient
-from tests.support.server import RunningServer, start_server
-from tests.support.sinks import MailSink, SmsSink
+from tests.support.embedded import EmbeddedServer, embedded_server, run_demo_command
 
 CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "browser"
@@ -65,30 +61,9 @@ SEND_TO_ALICE = """mutation($input: SendMoneyInput!) {
 
 
 @pytest_asyncio.fixture
-async def embedded_server(tmp_path: Path, mail_sink: MailSink, sms_sink: SmsSink,
-                          redis_namespace: str) -> AsyncIterator[RunningServer]:
-    """`make run` on a fresh machine: its own SQLite file, the in-process bus."""
-    settings = make_settings(databases.sqlite_url(tmp_path), mail_sink, sms_sink, redis_namespace, redis_url=None)
-    await apply_migrations(settings)
-    running = await start_server(settings)
-    yield running
-    await running.stop()
-
-
-async def run_demo_command(server: RunningServer) -> tuple[str, dict[str, str], float]:
-    """`imwallet demo` as a user runs it, against the server's database; its output and duration."""
-    env = {**os.environ, "DATABASE_URL": server.settings.database_url, "IMWALLET_ENV": "development",
-           "SECRET_KEY": server.settings.secret_key.get_secret_value(), "SMS_BACKEND": "log"}
-    env.pop("REDIS_URL", None)
-    started = time.monotonic()
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "server.cli", "demo", "--base-url", server.base_url, env=env,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
-    out, err = await proc.communicate()
-    assert proc.returncode == 0, err.decode()
-    text = out.decode()
-    ids = dict(re.findall(r"^(\w+Id): (\S+)$", text, re.MULTILINE))
-    return text, ids, time.monotonic() - started
+async def embedded(settings: Settings, tmp_path: Path) -> AsyncIterator[EmbeddedServer]:
+    async with embedded_server(settings, tmp_path) as running:
+        yield running
 
 
 async def editor_run(page: Any, document: str, shot: str) -> None:
@@ -112,20 +87,19 @@ async def response_json(page: Any, predicate: str, timeout_s: float = 15.0) -> d
     return json.loads(text)  # type: ignore[no-any-return]
 
 
-async def test_graphiql_offline_signs_in_queries_mutates_and_receives_a_receipt(embedded_server: RunningServer) -> None:
+async def test_graphiql_offline_signs_in_queries_mutates_and_receives_a_receipt(embedded: EmbeddedServer) -> None:
     from playwright.async_api import async_playwright
 
     assert os.path.exists(CHROMIUM), "install Debian's chromium: apt-get install -y chromium"
-    server = embedded_server
+    server = embedded
     shutil.rmtree(ARTIFACTS, ignore_errors=True)
     ARTIFACTS.mkdir(parents=True)
 
     # Given the demo data, made by the command a new developer runs
-    output, ids, demo_seconds = await run_demo_command(server)
-    assert demo_seconds < 60, demo_seconds
-    links = re.findall(r"GraphiQL, signed in:\s+(\S+)", output)
-    tokens = re.findall(r"#token=(\S+)", output)
-    assert len(links) == 2, output
+    demo = await run_demo_command(server)
+    assert demo.seconds < 60, demo.seconds
+    links, tokens, ids = re.findall(r"GraphiQL, signed in:\s+(\S+)", demo.output), demo.tokens, demo.ids
+    assert len(links) == 2, demo.output
     assert links[0] == f"{server.base_url}/graphql#token={tokens[0]}"
     alice_link, bob_token = links[0], tokens[1]
 
