@@ -14,6 +14,7 @@ $(STAMP): pyproject.toml
 
 ## Serve on the embedded defaults (SQLite, in-process bus, SMS and mail to the log) at :8000.
 run: $(STAMP)
+	@echo "Ready-made users: 'make demo' (in another terminal) prints GraphiQL links that sign in."
 	$(BIN)/imwallet serve --host $${HOST:-127.0.0.1} --port $${PORT:-8000}
 
 ## The whole suite: layering and generated files, then PostgreSQL + Redis, then SQLite.
@@ -52,6 +53,11 @@ migrations-reset: $(STAMP)
 	DATABASE_URL=sqlite:///tmp/imwallet-makemigrations.sqlite3 $(BIN)/tortoise -c app.settings.TORTOISE_ORM makemigrations
 	mv /tmp/imwallet-manual-migrations/*.py models/migrations/ 2>/dev/null || true
 	rm -rf /tmp/imwallet-makemigrations.sqlite3* /tmp/imwallet-manual-migrations
+
+## Two ready demo users (wallet, card, balance, chats, a transfer, a request) and their GraphiQL links.
+.PHONY: demo
+demo: $(STAMP)
+	$(BIN)/imwallet demo
 
 ## Fetch the pinned GraphiQL packages from npm and refresh the vendored files (needs npm).
 .PHONY: graphiql-assets
