@@ -11,7 +11,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
-from strawberry.asgi import GraphQL
+from strawberry.asgi import ASGIWebSocketAdapter, GraphQL
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
 from strawberry.schema import BaseSchema
@@ -62,7 +62,24 @@ def wants_graphql_response_json(accept: str) -> bool:
     return new != -1 and (legacy == -1 or new < legacy)
 
 
+class _ExplainedRefusals(ASGIWebSocketAdapter):
+    """graphql-transport-ws closes a refused `connection_init` with 4403 "Forbidden"; this says why."""
+
+    async def close(self, code: int, reason: str) -> None:
+        refusal = getattr(self.ws.state, "refusal", None)
+        if code == 4403 and refusal:
+            reason = f"Forbidden: {refusal}"[:123]  # a close reason holds at most 123 bytes
+        await super().close(code, reason)
+
+
+def _refuse(context: Context, reason: str) -> ConnectionRejectionError:
+    context.request.state.refusal = reason
+    return ConnectionRejectionError({"reason": reason})
+
+
 class GraphQLApp(GraphQL[Context, None]):
+    websocket_adapter_class = _ExplainedRefusals
+
     def __init__(self, schema: BaseSchema, rt: Runtime) -> None:
         s = rt.settings
         protocols = (GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL) if s.legacy_graphql_ws \
@@ -91,12 +108,12 @@ class GraphQLApp(GraphQL[Context, None]):
         if token is None:
             return None
         if not isinstance(token, str):
-            raise ConnectionRejectionError({"reason": "authToken must be a string"})
+            raise _refuse(context, "authToken must be a string")
         if token[:7].lower() == "bearer ":
             token = token[7:]
         context.session = await sessions.authenticate(token.strip())
         if context.session is None:
-            raise ConnectionRejectionError({"reason": "invalid or expired session"})
+            raise _refuse(context, "invalid or expired session")
         return {"userId": context.session.user_id}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
