@@ -28,4 +28,4 @@ async def test_refused_connection_init_closes_4403_with_its_reason(server: Runni
 async def test_anonymous_connection_is_acknowledged(server: RunningServer) -> None:
     async with websockets.connect(server.ws_url, subprotocols=["graphql-transport-ws"]) as ws:  # type: ignore[list-item]
         await ws.send(json.dumps({"type": "connection_init", "payload": {}}))
-        assert json.loads(await ws.recv()) == {"type": "connection_ack"}
+        assert json.loads(await ws.recv()) == {"type": "connection_ack", "payload": None}
