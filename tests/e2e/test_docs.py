@@ -4,7 +4,8 @@ Each ```graphql block is preceded by an HTML comment (invisible on the rendered 
 a reader would run it: `<!-- docs-test: as=alice code=+8613800138000 save=card.id:bindCard.card.id
 expect=InsufficientFundsError take=3 live -->`.
 - `as=NAME`: with NAME's token in the headers (saved earlier as `NAME.token`); anonymous without.
-- `code=PHONE`: `<code>` is the newest code texted to PHONE since the block before this one.
+- `code=PHONE`: `<code>` is the newest code texted to PHONE since the block before this one;
+  `mailcode=ADDRESS`: the same for mail.
 - `save=VAR:path,...`: remember a value of the answer (`data` paths; list items by index).
 - `expect=Type`: the first root field answers this `__typename` (error examples); otherwise no
   root field may answer an `...Error` type, and no answer may carry `errors`.
@@ -30,11 +31,11 @@ from app.settings import Settings
 from tests.support import databases
 from tests.support.client import GraphQLClient
 from tests.support.embedded import EmbeddedServer, embedded_server
-from tests.support.sinks import SmsSink
+from tests.support.sinks import MailSink, SmsSink
 from tests.support.ws import WsClient
 
 ROOT = Path(__file__).resolve().parents[2]
-DOCS = ["README.md"]
+DOCS = ["README.md", "docs/frontend.md"]
 BLOCK = re.compile(r"(?:<!-- docs-test:(?P<opts>[^>]*)-->\s*\n)?```graphql\n(?P<body>.*?)```", re.DOTALL)
 PLACEHOLDER = re.compile(r"<([a-z][\w.]*)>")
 CODE = re.compile(r"\b([0-9]{6})\b")
@@ -79,7 +80,10 @@ class Reader:
     sms: SmsSink
     saved: dict[str, str] = field(default_factory=dict)
     tabs: dict[str, GraphQLClient] = field(default_factory=dict)
+    mail: MailSink | None = None
+    mail_addresses: set[str] = field(default_factory=set)
     sms_before_last_block: dict[str, int] = field(default_factory=dict)
+    mail_before_last_block: dict[str, int] = field(default_factory=dict)
 
     def tab(self, user: str | None) -> GraphQLClient:
         name = user or ""
@@ -93,6 +97,8 @@ class Reader:
         if "code" in block.opts:
             phone = block.opts["code"]
             values["code"] = await self.texted_code(phone)
+        if "mailcode" in block.opts:
+            values["code"] = await self.mailed_code(block.opts["mailcode"])
         missing = {m for m in PLACEHOLDER.findall(block.body) if m not in values}
         assert not missing, f"{block.where}: nothing earlier gave {missing}"
         return PLACEHOLDER.sub(lambda m: values[m.group(1)], block.body)
@@ -107,9 +113,16 @@ class Reader:
             await asyncio.sleep(0.05)
         raise AssertionError(f"no code texted to {phone}")
 
+    async def mailed_code(self, address: str) -> str:
+        assert self.mail is not None
+        skip = self.mail_before_last_block.get(address, 0)
+        return await self.mail.code_for(address, skip=skip)
+
     async def run(self, block: Block) -> dict[str, Any]:
         document = parse(await self.fill(block))
         self.sms_before_last_block = {m["to"]: len(self.sms.to(m["to"])) for m in self.sms.messages}
+        if self.mail is not None:
+            self.mail_before_last_block = {a: len(self.mail.to(a)) for a in self.mail_addresses}
         data: dict[str, Any] = {}
         tab = self.tab(block.opts.get("as"))
         for op in document.definitions:
@@ -168,10 +181,12 @@ async def embedded(settings: Settings, tmp_path: Path) -> AsyncIterator[Embedded
 
 
 @pytest.mark.parametrize("doc", DOCS)
-async def test_doc_blocks_run_as_written_in_order(doc: str, embedded: EmbeddedServer, sms_sink: SmsSink) -> None:
+async def test_doc_blocks_run_as_written_in_order(doc: str, embedded: EmbeddedServer, sms_sink: SmsSink,
+                                                  mail_sink: MailSink) -> None:
     blocks = blocks_of(ROOT / doc)
     assert len(blocks) >= 10
-    reader = Reader(server=embedded, sms=sms_sink)
+    reader = Reader(server=embedded, sms=sms_sink, mail=mail_sink,
+                    mail_addresses={b.opts["mailcode"] for b in blocks if "mailcode" in b.opts})
     live: tuple[Block, WsClient, str] | None = None
     try:
         for block in blocks:
@@ -189,3 +204,14 @@ async def test_doc_blocks_run_as_written_in_order(doc: str, embedded: EmbeddedSe
         assert live is None, "a live subscription needs a block after it that causes its events"
     finally:
         await reader.close()
+
+
+def test_frontend_guide_names_every_error_type() -> None:
+    from graphql import GraphQLObjectType, build_schema
+
+    schema = build_schema((ROOT / "schema.graphql").read_text(encoding="utf-8"))
+    errors = sorted(name for name, t in schema.type_map.items()
+                    if isinstance(t, GraphQLObjectType) and any(i.name == "Error" for i in t.interfaces))
+    guide = (ROOT / "docs/frontend.md").read_text(encoding="utf-8")
+    assert len(errors) >= 20
+    assert [e for e in errors if f"`{e}`" not in guide] == [], "add them to docs/frontend.md's error table"
