@@ -13,70 +13,96 @@ import strawberry
 
 from app import errors as domain
 from app.errors import ErrorCode as DomainErrorCode
+from schema.enums import register_enum
 
 # Registered under its GraphQL name; annotations use the domain enum itself.
 ErrorCode = DomainErrorCode
-strawberry.enum(DomainErrorCode, name="ErrorCode", description="Machine-readable error codes.")
+register_enum(DomainErrorCode, name="ErrorCode", description="Machine-readable error codes.", values={
+    "INVALID_INPUT": "An input field is malformed (InvalidInputError).",
+    "NOT_AUTHENTICATED": "No live session (NotAuthenticatedError).",
+    "NOT_FOUND": "No such object, or not the viewer's (NotFoundError).",
+    "FORBIDDEN": "Not allowed to the viewer (ForbiddenError).",
+    "RATE_LIMITED": "Too many attempts (RateLimitedError).",
+    "INVALID_CREDENTIALS": "Wrong phone number or password (InvalidCredentialsError).",
+    "INVALID_CODE": "Wrong, expired or used one-time code (InvalidCodeError).",
+    "ALREADY_EXISTS": "It exists already (AlreadyExistsError).",
+    "IDENTITY_REJECTED": "The identity document was refused (IdentityRejectedError).",
+    "VERIFICATION_REQUIRED": "A gate is missing: identity, PIN, wallet or a code (VerificationRequiredError).",
+    "INVALID_PIN": "Wrong payment PIN (InvalidPinError).",
+    "PIN_LOCKED": "Payments locked after wrong PINs (PinLockedError).",
+    "INSUFFICIENT_FUNDS": "The wallet holds too little (InsufficientFundsError).",
+    "LIMIT_EXCEEDED": "Over a transfer limit (LimitExceededError).",
+    "CARD_DECLINED": "The bank said no (CardDeclinedError).",
+    "IDEMPOTENCY_CONFLICT": "An idempotency key reused with other parameters (IdempotencyConflictError).",
+    "CONFLICT": "A concurrent change won; read again and retry.",
+    "TEMPORARILY_UNAVAILABLE": "A dependency is briefly down; retry (TemporarilyUnavailableError).",
+    "RECIPIENT_UNAVAILABLE": "The payee cannot receive money (RecipientUnavailableError).",
+    "MESSAGE_LOCKED": "The message can no longer be edited or recalled (MessageLockedError).",
+    "REQUEST_CLOSED": "The request is cancelled or already paid by the viewer (RequestClosedError).",
+})
 
 
 @strawberry.interface(description="Something the client can act on.")
 class Error:
-    code: ErrorCode
-    message: str
+    code: ErrorCode = strawberry.field(description="Stable and machine-readable: switch on it (or on `__typename`).")
+    message: str = strawberry.field(description="English prose for logs and fallbacks; never parse it.")
 
 
 @strawberry.type(description="One invalid input field.")
 class FieldError:
     field: str = strawberry.field(description="The input field's name, e.g. `phone`.")
-    message: str
+    message: str = strawberry.field(description="What is wrong with it, e.g. \"must be 6 digits\".")
 
 
-@strawberry.type
+@strawberry.type(description="An input field is malformed; nothing was changed.")
 class InvalidInputError(Error):
-    fields: list[FieldError]
+    fields: list[FieldError] = strawberry.field(
+        description="Each invalid field with what is wrong with it: mark them on the form.")
 
 
-@strawberry.type
+@strawberry.type(description="No session, or it expired or was signed out: sign in again.")
 class NotAuthenticatedError(Error):
     pass
 
 
-@strawberry.type
+@strawberry.type(description="No such object, or it is not the viewer's (the two are indistinguishable).")
 class NotFoundError(Error):
     pass
 
 
-@strawberry.type
+@strawberry.type(description="The viewer may see the object but not do this to it.")
 class ForbiddenError(Error):
     pass
 
 
-@strawberry.type
+@strawberry.type(description="Too many attempts or codes: wait, then try again.")
 class RateLimitedError(Error):
-    retry_after_seconds: int
+    retry_after_seconds: int = strawberry.field(description="Seconds until the next attempt is allowed.")
 
 
-@strawberry.type
+@strawberry.type(
+    description="A dependency (the bank, the database) is briefly unavailable: retry, with the same idempotency key "
+                "for money.")
 class TemporarilyUnavailableError(Error):
     pass
 
 
-@strawberry.type
+@strawberry.type(description="The phone number or password is wrong (the same answer for an unknown number).")
 class InvalidCredentialsError(Error):
     pass
 
 
-@strawberry.type
+@strawberry.type(description="The one-time code is wrong, expired or already used.")
 class InvalidCodeError(Error):
     attempts_left: int = strawberry.field(description="0 means the code is dead: request a new one.")
 
 
-@strawberry.type
+@strawberry.type(description="It exists already (the account, the verified identity, the linked card).")
 class AlreadyExistsError(Error):
     pass
 
 
-@strawberry.type
+@strawberry.type(description="The identity document was refused.")
 class IdentityRejectedError(Error):
     reason: str = strawberry.field(description="UNDERAGE, BAD_CHECK_CHARACTER, BIRTH_DATE_MISMATCH, "
                                                "DOCUMENT_IN_USE")
@@ -85,22 +111,24 @@ class IdentityRejectedError(Error):
 @strawberry.type(description="A gate the user still has to pass.")
 class Requirement:
     name: str = strawberry.field(description="IDENTITY, PAYMENT_PIN, WALLET (open it first), or CODE (see purpose).")
-    purpose: str | None = None
+    purpose: str | None = strawberry.field(
+        default=None, description="For CODE: the code's purpose (e.g. STEP_UP); null otherwise.")
 
 
-@strawberry.type
+@strawberry.type(description="A gate is missing: lead the user through each requirement, then try again.")
 class VerificationRequiredError(Error):
-    missing: list[Requirement]
+    missing: list[Requirement] = strawberry.field(description="What is still needed, in the order to do it.")
 
 
-@strawberry.type
+@strawberry.type(description="The payment PIN is wrong; nothing was moved.")
 class InvalidPinError(Error):
-    attempts_left: int
+    attempts_left: int = strawberry.field(description="Wrong PINs left before payments lock.")
 
 
-@strawberry.type
+@strawberry.type(description="Too many wrong PINs: payments are locked for a while.")
 class PinLockedError(Error):
-    locked_until: datetime | None
+    locked_until: datetime | None = strawberry.field(
+        description="When payments unlock; offer `resetPaymentPin` meanwhile.")
 
 
 Builder = Callable[[domain.DomainError], Error]
@@ -151,12 +179,12 @@ register(domain.PinLocked, lambda e: PinLockedError(
 COMMON_ERRORS = (InvalidInputError, NotAuthenticatedError, RateLimitedError, TemporarilyUnavailableError)
 
 
-@strawberry.type
+@strawberry.type(description="The message can no longer be changed this way.")
 class MessageLockedError(Error):
     reason: str = strawberry.field(description="NOT_AUTHOR, NOT_TEXT, RECALLED or WINDOW_CLOSED.")
 
 
-@strawberry.type
+@strawberry.type(description="The request cannot be paid (any more) by the viewer.")
 class RequestClosedError(Error):
     reason: str = strawberry.field(description="CANCELLED or ALREADY_PAID.")
 
@@ -171,30 +199,32 @@ register(domain.RequestClosed, lambda e: RequestClosedError(
 from schema.money import Money  # noqa: E402  (Money depends on nothing above; kept beside its users)
 
 
-@strawberry.type
+@strawberry.type(description="The wallet holds less than the amount; nothing was moved.")
 class InsufficientFundsError(Error):
     available: Money = strawberry.field(description="The wallet balance now.")
-    requested: Money
+    requested: Money = strawberry.field(description="The amount asked for.")
 
 
-@strawberry.type
+@strawberry.type(description="Over a transfer limit; nothing was moved.")
 class LimitExceededError(Error):
     limit: str = strawberry.field(description="PER_TRANSFER or DAILY (Asia/Shanghai day).")
-    limit_amount: Money
+    limit_amount: Money = strawberry.field(description="The limit itself.")
     remaining: Money = strawberry.field(description="What may still be sent under this limit.")
 
 
-@strawberry.type
+@strawberry.type(description="The bank declined the card or the charge.")
 class CardDeclinedError(Error):
     reason: str = strawberry.field(description="DECLINED, INSUFFICIENT_FUNDS, EXPIRED_CARD, ...")
 
 
-@strawberry.type
+@strawberry.type(
+    description="The idempotency key was used before with other parameters (a client bug: make a fresh key per "
+                "payment). Nothing was moved.")
 class IdempotencyConflictError(Error):
     pass
 
 
-@strawberry.type
+@strawberry.type(description="The payee cannot receive money.")
 class RecipientUnavailableError(Error):
     reason: str = strawberry.field(description="SELF (to yourself) or NO_WALLET (no wallet opened yet).")
 

@@ -43,46 +43,53 @@ from schema.users.types import CodeChannel, IdentityStatus, SessionPayload, User
 @strawberry.type(description="The code is on its way if the request made sense; the answer is the same "
                              "whether or not an account exists.")
 class CodeRequested:
-    expires_in_seconds: int
-    resend_after_seconds: int
+    expires_in_seconds: int = strawberry.field(description="How long the code is valid.")
+    resend_after_seconds: int = strawberry.field(
+        description="Wait this long before asking for another code to the same destination.")
 
 
-@strawberry.type
+@strawberry.type(description="The action was carried out.")
 class Done:
-    ok: bool = True
+    ok: bool = strawberry.field(default=True, description="Always true.")
 
 
-@strawberry.type
+@strawberry.type(description="The account after the change.")
 class UserSuccess:
-    user: User
+    user: User = strawberry.field(description="The viewer's account.")
 
 
-@strawberry.type
+@strawberry.type(description="The identity is verified.")
 class IdentitySuccess:
-    identity: IdentityStatus
-    user: User
+    identity: IdentityStatus = strawberry.field(description="The verified identity, masked.")
+    user: User = strawberry.field(description="The viewer's account, with `walletRequirements` updated.")
 
 
 CodeResult = Annotated[
     CodeRequested | InvalidInputError | NotAuthenticatedError | RateLimitedError | TemporarilyUnavailableError,
-    strawberry.union("RequestVerificationCodeResult")]
+    strawberry.union("RequestVerificationCodeResult",
+                     description="`requestVerificationCode`'s answer: CodeRequested or an error to handle.")]
 RegisterResult = Annotated[
     SessionPayload | InvalidCodeError | AlreadyExistsError | InvalidInputError | RateLimitedError
-    | TemporarilyUnavailableError, strawberry.union("RegisterResult")]
+    | TemporarilyUnavailableError,
+    strawberry.union("RegisterResult",
+                     description="`register`'s answer: a session for the new account, or an error to handle.")]
 LoginResult = Annotated[
     SessionPayload | InvalidCredentialsError | InvalidInputError | RateLimitedError | TemporarilyUnavailableError,
-    strawberry.union("LoginResult")]
+    strawberry.union("LoginResult", description="`login`'s answer: a session, or an error to handle.")]
 ResetPasswordResult = Annotated[
     Done | InvalidCodeError | InvalidCredentialsError | InvalidInputError | RateLimitedError,
-    strawberry.union("ResetPasswordResult")]
+    strawberry.union("ResetPasswordResult", description="`resetPassword`'s answer: Done, or an error to handle.")]
 SessionResult = Annotated[Done | NotAuthenticatedError | NotFoundError | InvalidInputError,
-                          strawberry.union("SessionResult")]
+    strawberry.union("SessionResult", description="What ending sessions answers: Done, or an error to handle.")]
 EmailResult = Annotated[
     UserSuccess | InvalidCodeError | InvalidInputError | NotAuthenticatedError | RateLimitedError
-    | TemporarilyUnavailableError, strawberry.union("EmailResult")]
+    | TemporarilyUnavailableError,
+    strawberry.union("EmailResult",
+                     description="What changing or verifying the email answers: the account, or an error to handle.")]
 IdentityResult = Annotated[
     IdentitySuccess | IdentityRejectedError | AlreadyExistsError | InvalidInputError | NotAuthenticatedError,
-    strawberry.union("SubmitIdentityResult")]
+    strawberry.union("SubmitIdentityResult",
+                     description="`submitIdentity`'s answer: the verified identity, or an error to handle.")]
 
 
 def _destination(info: Info, data: RequestVerificationCodeInput) -> str:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 
 from app.errors import InvalidInput
@@ -21,7 +23,8 @@ class UserQuery:
 
     @strawberry.field(description="Exact-match lookup by phone number, to start a chat or a payment. "
                                   "Signed-in users only; null when there is no such account.")
-    async def find_user(self, info: Info, phone: str) -> UserProfile | None:
+    async def find_user(self, info: Info, phone: Annotated[str, strawberry.argument(
+            description="The exact phone number, any spelling.")]) -> UserProfile | None:
         viewer = info.context.viewer
         if viewer is None:
             return None

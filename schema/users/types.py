@@ -20,6 +20,7 @@ from app.verification.codes import Purpose as DomainPurpose
 from models import Identity as IdentityModel
 from models import User as UserModel
 from schema.context import Info
+from schema.enums import register_enum
 from schema.errors import Requirement
 
 if TYPE_CHECKING:
@@ -28,24 +29,36 @@ if TYPE_CHECKING:
 # Domain enums registered under their GraphQL names; annotations use the domain classes.
 DocumentType = DomainDocumentType
 CodePurpose = DomainPurpose
-strawberry.enum(DomainDocumentType, name="DocumentType")
-strawberry.enum(DomainPurpose, name="CodePurpose",
-                description="What a one-time code is for; it is valid for that only.")
+register_enum(DomainDocumentType, name="DocumentType", description="An identity document.", values={
+    "RESIDENT_ID": "The 18-character resident identity card number (its check character is verified).",
+    "PASSPORT": "A passport number.",
+})
+register_enum(DomainPurpose, name="CodePurpose", description="What a one-time code is for; it is valid for that only.",
+              values={"REGISTER": "Prove a phone number at sign-up (SMS).",
+                      "VERIFY_EMAIL": "Prove an email address (mail).",
+                      "RESET_PASSWORD": "Set a new login password (SMS).",
+                      "RESET_PIN": "Set a new payment PIN, with the identity document (SMS or mail).",
+                      "BIND_CARD": "Sent by the bank to confirm a card binding (SMS).",
+                      "STEP_UP": "Confirm one large payment on top of the PIN (SMS)."})
 
 
-@strawberry.enum(description="How a one-time code is delivered.")
 class CodeChannel(StrEnum):
     SMS = "sms"
     EMAIL = "email"
 
 
+register_enum(CodeChannel, name="CodeChannel", description="How a one-time code is delivered.",
+              values={"SMS": "A text message to the phone number.", "EMAIL": "A mail to the email address."})
+
+
 @strawberry.type(description="A verified identity, shown masked.")
 class IdentityStatus:
-    real_name_masked: str
-    document_type: DocumentType
-    document_number_masked: str
-    date_of_birth: date
-    verified_at: datetime
+    real_name_masked: str = strawberry.field(
+        description="The real name with all but the last character hidden, e.g. `**明`.")
+    document_type: DocumentType = strawberry.field(description="The kind of document that was verified.")
+    document_number_masked: str = strawberry.field(description="The document number with its middle hidden.")
+    date_of_birth: date = strawberry.field(description="As on the document.")
+    verified_at: datetime = strawberry.field(description="When the identity was verified.")
 
     @classmethod
     def from_model(cls, m: IdentityModel) -> IdentityStatus:
@@ -57,10 +70,11 @@ class IdentityStatus:
 @strawberry.type(description="A signed-in device.")
 class SessionInfo(relay.Node):
     id: relay.NodeID[int]
-    device_name: str
-    created_at: datetime
-    last_seen_at: datetime
-    expires_at: datetime
+    device_name: str = strawberry.field(
+        description="From the `X-Device-Name` header at sign-in, or the client's user agent.")
+    created_at: datetime = strawberry.field(description="When the session was opened (sign-up or sign-in).")
+    last_seen_at: datetime = strawberry.field(description="When the session was last used.")
+    expires_at: datetime = strawberry.field(description="When it ends unless used; sign in again after.")
     current: bool = strawberry.field(description="True for the session making this request.")
 
     @classmethod
@@ -72,10 +86,10 @@ class SessionInfo(relay.Node):
 class User(relay.Node):
     id: relay.NodeID[int]
     phone: str = strawberry.field(description="E.164, e.g. +8613800138000.")
-    display_name: str
-    email: str | None
-    email_verified: bool
-    created_at: datetime
+    display_name: str = strawberry.field(description="The name other users see.")
+    email: str | None = strawberry.field(description="The email address, verified or not; null when none was given.")
+    email_verified: bool = strawberry.field(description="True once `verifyEmail` confirmed the address.")
+    created_at: datetime = strawberry.field(description="When the account was registered.")
     _model: strawberry.Private[UserModel]
 
     @classmethod
@@ -129,8 +143,9 @@ class User(relay.Node):
 @strawberry.type(description="What anyone may see of another user: enough to check before paying.")
 class UserProfile:
     id: strawberry.ID = strawberry.field(description="The user's global id, usable in `sendMoney`.")
-    display_name: str
-    phone_masked: str
+    display_name: str = strawberry.field(description="The name the user chose.")
+    phone_masked: str = strawberry.field(
+        description="The phone number with its middle hidden, to confirm it is the right person.")
     real_name_masked: str | None = strawberry.field(
         description="The verified real name with all but the last character hidden, e.g. `*明`.")
 
@@ -144,5 +159,5 @@ class UserProfile:
 @strawberry.type(description="A new session. Send the token as `Authorization: Bearer <token>`.")
 class SessionPayload:
     token: str = strawberry.field(description="Shown once; the server keeps only its hash.")
-    expires_at: datetime
-    user: User
+    expires_at: datetime = strawberry.field(description="When the session ends unless used.")
+    user: User = strawberry.field(description="The signed-in account.")
