@@ -31,29 +31,32 @@ from schema.wallet.types import Card
 @strawberry.type(description="The bank has sent a code by SMS to your phone; confirm it with "
                              "`confirmCardBinding(bindingId: card.id)`. Three wrong codes fail the binding.")
 class CardBindingStarted:
-    card: Card
+    card: Card = strawberry.field(description="The PENDING card; its `id` is the `bindingId` to confirm with.")
 
 
-@strawberry.type
+@strawberry.type(description="The card is linked.")
 class CardSuccess:
-    card: Card
+    card: Card = strawberry.field(description="The ACTIVE card.")
 
 
-@strawberry.type
+@strawberry.type(description="The card is unlinked.")
 class CardRemoved:
-    card_id: strawberry.ID
+    card_id: strawberry.ID = strawberry.field(description="The id of the card that was removed.")
 
 
 BindCardResult = Annotated[
     CardBindingStarted | CardDeclinedError | AlreadyExistsError | InvalidPinError | PinLockedError
     | VerificationRequiredError | InvalidInputError | NotAuthenticatedError | RateLimitedError
-    | TemporarilyUnavailableError, strawberry.union("BindCardResult")]
+    | TemporarilyUnavailableError,
+    strawberry.union("BindCardResult", description="`bindCard`'s answer: the PENDING card, or an error to handle.")]
 ConfirmCardBindingResult = Annotated[
     CardSuccess | InvalidCodeError | NotFoundError | AlreadyExistsError | InvalidInputError | NotAuthenticatedError,
-    strawberry.union("ConfirmCardBindingResult")]
+    strawberry.union("ConfirmCardBindingResult",
+                     description="`confirmCardBinding`'s answer: the ACTIVE card, or an error to handle.")]
 RemoveCardResult = Annotated[
     CardRemoved | NotFoundError | InvalidPinError | PinLockedError | VerificationRequiredError | InvalidInputError
-    | NotAuthenticatedError | TemporarilyUnavailableError, strawberry.union("RemoveCardResult")]
+    | NotAuthenticatedError | TemporarilyUnavailableError,
+    strawberry.union("RemoveCardResult", description="`removeCard`'s answer: CardRemoved, or an error to handle.")]
 
 
 @strawberry.type

@@ -51,42 +51,51 @@ from schema.wallet.types import Transfer, Wallet
 
 @strawberry.type(description="The payment PIN is set (or changed, or reset); an SMS tells the owner.")
 class PinSuccess:
-    ok: bool = True
+    ok: bool = strawberry.field(default=True, description="Always true.")
 
 
-@strawberry.type
+@strawberry.type(description="The wallet is open.")
 class WalletSuccess:
-    wallet: Wallet
+    wallet: Wallet = strawberry.field(description="The new wallet.")
 
 
 @strawberry.type(description="Money moved (or, for a withdrawal still with the bank, is on its way).")
 class TransferSuccess:
-    transfer: Transfer
+    transfer: Transfer = strawberry.field(description="The transfer, with its state.")
     wallet: Wallet = strawberry.field(description="Your wallet after the movement.")
 
 
 SetPinResult = Annotated[
     PinSuccess | AlreadyExistsError | VerificationRequiredError | InvalidInputError | NotAuthenticatedError
-    | TemporarilyUnavailableError, strawberry.union("SetPaymentPinResult")]
+    | TemporarilyUnavailableError,
+    strawberry.union("SetPaymentPinResult", description="`setPaymentPin`'s answer: PinSuccess, or an error to handle.")]
 ChangePinResult = Annotated[
     PinSuccess | InvalidPinError | PinLockedError | VerificationRequiredError | InvalidInputError
-    | NotAuthenticatedError | TemporarilyUnavailableError, strawberry.union("ChangePaymentPinResult")]
+    | NotAuthenticatedError | TemporarilyUnavailableError,
+    strawberry.union("ChangePaymentPinResult",
+                     description="`changePaymentPin`'s answer: PinSuccess, or an error to handle.")]
 ResetPinResult = Annotated[
     PinSuccess | InvalidCodeError | VerificationRequiredError | InvalidInputError | NotAuthenticatedError
-    | RateLimitedError | TemporarilyUnavailableError, strawberry.union("ResetPaymentPinResult")]
+    | RateLimitedError | TemporarilyUnavailableError,
+    strawberry.union("ResetPaymentPinResult",
+                     description="`resetPaymentPin`'s answer: PinSuccess, or an error to handle.")]
 OpenWalletResult = Annotated[WalletSuccess | VerificationRequiredError | NotAuthenticatedError,
-                             strawberry.union("OpenWalletResult")]
+    strawberry.union("OpenWalletResult", description="`openWallet`'s answer: the wallet, or which gate is missing.")]
 CardMoneyErrors = (CardDeclinedError | InvalidPinError | PinLockedError | NotFoundError | IdempotencyConflictError
                    | VerificationRequiredError | InvalidInputError | NotAuthenticatedError
                    | TemporarilyUnavailableError)
-TopUpResult = Annotated[TransferSuccess | CardMoneyErrors, strawberry.union("TopUpResult")]
+TopUpResult = Annotated[TransferSuccess | CardMoneyErrors,
+    strawberry.union("TopUpResult",
+                     description="`topUp`'s answer: the transfer and the wallet after it, or an error to handle.")]
 WithdrawResult = Annotated[TransferSuccess | InsufficientFundsError | LimitExceededError | CardMoneyErrors,
-                           strawberry.union("WithdrawResult")]
+    strawberry.union("WithdrawResult",
+                     description="`withdraw`'s answer: the transfer and the wallet after it, or an error to handle.")]
 SendMoneyResult = Annotated[
     TransferSuccess | InsufficientFundsError | LimitExceededError | RecipientUnavailableError | NotFoundError
     | IdempotencyConflictError | InvalidPinError | PinLockedError | VerificationRequiredError | InvalidCodeError
     | InvalidInputError | NotAuthenticatedError | RateLimitedError | TemporarilyUnavailableError,
-    strawberry.union("SendMoneyResult")]
+    strawberry.union("SendMoneyResult",
+                     description="`sendMoney`'s answer: the transfer and the wallet after it, or an error to handle.")]
 
 
 class CardMove(Protocol):

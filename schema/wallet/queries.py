@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 
 from app.cards import binding
@@ -31,7 +33,8 @@ class WalletQuery:
         return await wallet_of_viewer(info)
 
     @strawberry.field(description="One of your transfers, with its state and journal; null for anyone else's.")
-    async def transfer(self, info: Info, id: strawberry.ID) -> Transfer | None:
+    async def transfer(self, info: Info, id: Annotated[strawberry.ID, strawberry.argument(
+            description="The transfer's global id.")]) -> Transfer | None:
         viewer = info.context.viewer
         if viewer is None:
             return None

@@ -6,7 +6,7 @@ import base64
 from collections.abc import Iterable
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 from strawberry import relay
@@ -18,12 +18,12 @@ from models import Card as CardModel
 from models import EntryKind, LedgerAccount, LedgerEntry
 from models import Transfer as TransferModel
 from schema.context import Info
+from schema.enums import register_enum
 from schema.money import Money
 from schema.users.types import UserProfile
 from schema.wallet import loaders
 
 
-@strawberry.enum(description="How a line of the payment records reads for the wallet's owner.")
 class TransactionKind(StrEnum):
     SENT = "SENT"
     RECEIVED = "RECEIVED"
@@ -32,9 +32,18 @@ class TransactionKind(StrEnum):
     REFUND = "REFUND"
 
 
+register_enum(TransactionKind, name="TransactionKind",
+              description="How a line of the payment records reads for the wallet's owner.",
+              values={"SENT": "Money you sent to another user.", "RECEIVED": "Money another user sent you.",
+                      "TOP_UP": "Money from your card into the wallet.",
+                      "WITHDRAWAL": "Money from the wallet to your card.",
+                      "REFUND": "Money returned to you."})
+
+
 @strawberry.input(description="Which records to list; every part is optional.")
 class TransactionFilter:
-    kinds: list[TransactionKind] | None = None
+    kinds: list[TransactionKind] | None = strawberry.field(
+        default=None, description="Only these kinds; all kinds when null.")
     from_: datetime | None = strawberry.field(default=None, name="from", description="Inclusive.")
     to: datetime | None = strawberry.field(default=None, description="Exclusive.")
 
@@ -51,8 +60,8 @@ class Journal:
     kind: str = strawberry.field(description="TRANSFER, TOP_UP, WITHDRAWAL_HOLD, WITHDRAWAL_SETTLE or "
                                              "WITHDRAWAL_VOID.")
     description: str = strawberry.field(description="Why, e.g. the decline reason of a voided withdrawal.")
-    created_at: datetime
-    entries: list[JournalEntry]
+    created_at: datetime = strawberry.field(description="When the journal was written.")
+    entries: list[JournalEntry] = strawberry.field(description="Its entries; they sum to zero.")
 
 
 @strawberry.type(description="One movement of money a user asked for: a transfer, a top-up or a withdrawal.")
@@ -61,10 +70,12 @@ class Transfer(relay.Node):
     kind: str = strawberry.field(description="P2P, TOP_UP or WITHDRAWAL.")
     state: str = strawberry.field(description="PENDING, COMPLETED or FAILED.")
     amount: Money = strawberry.field(description="Always positive; see the records for your side's sign.")
-    memo: str
-    failure_reason: str | None
-    created_at: datetime
-    updated_at: datetime
+    memo: str = strawberry.field(
+        description="The payer's note, up to 100 characters; empty for top-ups and withdrawals.")
+    failure_reason: str | None = strawberry.field(
+        description="Why it failed (e.g. the bank's decline reason); null unless FAILED.")
+    created_at: datetime = strawberry.field(description="When it was asked for.")
+    updated_at: datetime = strawberry.field(description="When its state last changed.")
     _model: strawberry.Private[TransferModel]
 
     @classmethod
@@ -105,14 +116,16 @@ def _profile(c: Counterparty) -> UserProfile:
 
 @strawberry.type(description="One line of the payment records, from the wallet owner's side.")
 class WalletTransaction:
-    id: strawberry.ID
-    kind: TransactionKind
+    id: strawberry.ID = strawberry.field(description="Stable id of this record line.")
+    kind: TransactionKind = strawberry.field(
+        description="How the line reads for you: SENT, RECEIVED, TOP_UP, WITHDRAWAL or REFUND.")
     amount: Money = strawberry.field(description="Signed: negative when money left the wallet.")
-    balance_after: Money
-    counterparty: UserProfile | None
-    memo: str
-    created_at: datetime
-    transfer: Transfer
+    balance_after: Money = strawberry.field(description="The wallet balance right after this line.")
+    counterparty: UserProfile | None = strawberry.field(
+        description="The other user of a transfer; null for top-ups and withdrawals.")
+    memo: str = strawberry.field(description="The transfer's memo.")
+    created_at: datetime = strawberry.field(description="When the money moved.")
+    transfer: Transfer = strawberry.field(description="The transfer this line belongs to.")
 
     @classmethod
     def from_record(cls, r: records.Record) -> WalletTransaction:
@@ -123,31 +136,39 @@ class WalletTransaction:
                    created_at=e.created_at, transfer=Transfer.from_model(r.transfer))
 
 
-@strawberry.type
+@strawberry.type(description="One record line and its page cursor.")
 class WalletTransactionEdge:
-    cursor: str
-    node: WalletTransaction
+    cursor: str = strawberry.field(
+        description="Pass as `after` for the lines after this one (a page cursor, not a stream cursor).")
+    node: WalletTransaction = strawberry.field(description="The record line.")
 
 
 @strawberry.type(description="Payment records, newest first, in keyset pages.")
 class WalletTransactionConnection:
-    edges: list[WalletTransactionEdge]
-    page_info: relay.PageInfo
+    edges: list[WalletTransactionEdge] = strawberry.field(description="The lines of this page.")
+    page_info: relay.PageInfo = strawberry.field(description="Whether there are more, and the cursors to get them.")
 
 
 @strawberry.type(description="What may be sent, and when a fresh SMS code is needed on top of the PIN.")
 class WalletLimits:
-    per_transfer: Money
+    per_transfer: Money = strawberry.field(description="The most one transfer or withdrawal may move.")
     daily: Money = strawberry.field(description="Money out (transfers and withdrawals) per Asia/Shanghai day.")
     sent_today: Money = strawberry.field(description="Transfers and withdrawals since midnight Asia/Shanghai.")
-    daily_remaining: Money
+    daily_remaining: Money = strawberry.field(description="What may still go out today (Asia/Shanghai day).")
     step_up_threshold: Money = strawberry.field(description="From this amount a STEP_UP code is needed.")
+
+
+PageSize = Annotated[int, strawberry.argument(description="How many lines, 1 to the server's page size.")]
+PageAfter = Annotated[str | None, strawberry.argument(
+    description="An `edges.cursor` of an earlier page: continue after it.")]
+RecordsFilter = Annotated[TransactionFilter | None, strawberry.argument(
+    description="Narrow by kind and time; null for everything.")]
 
 
 @strawberry.type(description="The signed-in user's wallet.")
 class Wallet:
-    balance: Money
-    created_at: datetime
+    balance: Money = strawberry.field(description="What the wallet holds now.")
+    created_at: datetime = strawberry.field(description="When `openWallet` opened it.")
     _model: strawberry.Private[LedgerAccount]
 
     @classmethod
@@ -164,8 +185,8 @@ class Wallet:
                             step_up_threshold=Money.of(s.step_up_threshold_minor, cur))
 
     @strawberry.field(description="Payment records, newest first. `first` is at most the server's page size.")
-    async def transactions(self, info: Info, first: int = 20, after: str | None = None,
-                           filter: TransactionFilter | None = None) -> WalletTransactionConnection:
+    async def transactions(self, info: Info, first: PageSize = 20, after: PageAfter = None,
+                           filter: RecordsFilter = None) -> WalletTransactionConnection:
         max_page = info.context.rt.settings.max_page_size
         if not 1 <= first <= max_page:
             raise InvalidInput("first", f"must be 1 to {max_page}")
@@ -200,12 +221,12 @@ def parse_cursor(cursor: str | None) -> int | None:
 class Card(relay.Node):
     id: relay.NodeID[int]
     brand: str = strawberry.field(description="VISA, MASTERCARD, AMEX, UNIONPAY, JCB or DISCOVER.")
-    last4: str
-    expiry_month: int
-    expiry_year: int
-    holder_name: str
+    last4: str = strawberry.field(description="The last four digits of the card number.")
+    expiry_month: int = strawberry.field(description="1 to 12.")
+    expiry_year: int = strawberry.field(description="Four digits, e.g. 2030.")
+    holder_name: str = strawberry.field(description="The name on the card (the verified real name).")
     status: str = strawberry.field(description="PENDING (awaiting the bank's code), ACTIVE, FAILED or REMOVED.")
-    created_at: datetime
+    created_at: datetime = strawberry.field(description="When the binding started.")
 
     @classmethod
     def from_model(cls, m: CardModel) -> Card:
