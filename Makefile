@@ -26,13 +26,16 @@ test-postgres: $(STAMP)
 test-sqlite: $(STAMP)
 	TEST_BACKEND=sqlite $(BIN)/pytest $(PYTEST_ARGS)
 
-## Layering contract, committed schema.graphql and migrations in step with the code.
+## Layering contract, committed schema.graphql and migrations in step with the code; vendored GraphiQL
+## files intact; every part of the schema described; no breaking schema change since the previous commit.
 check-generated: $(STAMP)
 	$(BIN)/lint-imports
 	$(BIN)/imwallet export-schema --output - | diff -u schema.graphql - \
 		|| (echo "schema.graphql is stale: run 'make schema'" && exit 1)
 	.ci/check-migrations
 	$(BIN)/python scripts/vendor_graphiql.py --check
+	$(BIN)/python scripts/schema_check.py undocumented
+	$(BIN)/python scripts/schema_check.py breaking --against HEAD~1
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

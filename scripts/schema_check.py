@@ -70,18 +70,24 @@ def _git(*args: str) -> str:
     return subprocess.run(["git", *args], cwd=ROOT, check=True, capture_output=True, text=True).stdout
 
 
+def compare(old_sdl: str, new_sdl: str) -> tuple[list[str], list[str]]:
+    """The dangerous and the breaking changes from one SDL to the next, as graphql-core words them."""
+    old, new = build_schema(old_sdl), build_schema(new_sdl)
+    return ([f"{c.type.name}: {c.description}" for c in find_dangerous_changes(old, new)],
+            [f"{c.type.name}: {c.description}" for c in find_breaking_changes(old, new)])
+
+
 def breaking(against: str) -> int:
     try:
         old_sdl = _git("show", f"{against}:schema.graphql")
     except subprocess.CalledProcessError:
         print(f"schema compatibility: no schema.graphql at {against}; nothing to compare")
         return 0
-    old, new = build_schema(old_sdl), build_schema(SCHEMA.read_text(encoding="utf-8"))
-    for change in find_dangerous_changes(old, new):
-        print(f"dangerous ({change.type.name}): {change.description}")
-    changes = find_breaking_changes(old, new)
-    for change in changes:
-        print(f"BREAKING ({change.type.name}): {change.description}")
+    dangerous, changes = compare(old_sdl, SCHEMA.read_text(encoding="utf-8"))
+    for line in dangerous:
+        print(f"dangerous: {line}")
+    for line in changes:
+        print(f"BREAKING: {line}")
     if not changes:
         print(f"schema compatibility: no breaking change since {against}")
         return 0

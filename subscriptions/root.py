@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator, Callable
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 
 from app.chat.access import visible_conversation
 from app.errors import NotFound
 from models import Event
+from schema.arguments import StreamAfter
 from schema.context import Info
 from schema.ids import decode_id
 from subscriptions.stream import stream_error, user_stream
@@ -22,6 +23,8 @@ from subscriptions.types import (
     typing_event,
 )
 
+OneConversation = Annotated[strawberry.ID | None, strawberry.argument(
+    description="Only this conversation's events; all of the viewer's conversations when null.")]
 CONVERSATION_KINDS = MESSAGE_KINDS | {"conversation.read"}
 
 
@@ -39,8 +42,8 @@ async def _deliver(info: Info, after: str | None, keep: Callable[[Event], bool],
 class Subscription:
     @strawberry.subscription(description="Message events (added, edited, recalled), read positions and typing, "
                                          "in one conversation or all of the viewer's. Resume with `after`.")
-    async def messages(self, info: Info, conversation_id: strawberry.ID | None = None,
-                       after: str | None = None) -> AsyncGenerator[StreamEvent, None]:
+    async def messages(self, info: Info, conversation_id: OneConversation = None,
+                       after: StreamAfter = None) -> AsyncGenerator[StreamEvent, None]:
         cid: int | None = None
         if conversation_id is not None:
             viewer = info.context.viewer
@@ -60,13 +63,13 @@ class Subscription:
 
     @strawberry.subscription(description="The viewer's payment receipts: sent, received, top-up, withdrawal, "
                                          "refund. Resume with `after`.")
-    async def payment_receipts(self, info: Info, after: str | None = None
+    async def payment_receipts(self, info: Info, after: StreamAfter = None
                                ) -> AsyncGenerator[PaymentReceiptEvent, None]:
         async for event in _deliver(info, after, lambda e: e.kind in RECEIPT_KINDS, lambda s: False):
             yield event
 
     @strawberry.subscription(description="Everything of the viewer's, in order, each with its cursor; typing "
                                          "signals arrive too, without a cursor. Resume with `after`.")
-    async def events(self, info: Info, after: str | None = None) -> AsyncGenerator[StreamEvent, None]:
+    async def events(self, info: Info, after: StreamAfter = None) -> AsyncGenerator[StreamEvent, None]:
         async for event in _deliver(info, after, lambda e: True, lambda s: True):
             yield event

@@ -21,63 +21,66 @@ from schema.scalars import Decimal
 class StreamEvent:
     cursor: str | None = strawberry.field(
         description="Resume after this event with `after:`; null for ephemeral signals (typing).")
-    at: datetime
+    at: datetime = strawberry.field(description="When the event happened.")
 
 
 @strawberry.type(description="A message was added, edited (or its transfer or request changed), or recalled.")
 class MessageEvent(StreamEvent):
-    change: MessageChange
-    conversation_id: strawberry.ID
+    change: MessageChange = strawberry.field(description="What happened to the message.")
+    conversation_id: strawberry.ID = strawberry.field(description="The message's conversation.")
     message: Message = strawberry.field(description="The message as it is now (a tombstone once recalled).")
 
 
 @strawberry.type(description="A member's read position moved.")
 class ReadEvent(StreamEvent):
-    conversation_id: strawberry.ID
-    user_id: strawberry.ID
-    last_read_message_id: strawberry.ID
+    conversation_id: strawberry.ID = strawberry.field(description="The conversation.")
+    user_id: strawberry.ID = strawberry.field(description="The member whose read position moved.")
+    last_read_message_id: strawberry.ID = strawberry.field(description="The newest message they have read.")
 
 
 @strawberry.type(description="Ephemeral: someone is typing (or stopped). Never stored, never replayed.")
 class TypingEvent(StreamEvent):
-    conversation_id: strawberry.ID
-    user: ChatUser
-    typing: bool
-    expires_at: datetime
+    conversation_id: strawberry.ID = strawberry.field(description="The conversation.")
+    user: ChatUser = strawberry.field(description="Who is typing.")
+    typing: bool = strawberry.field(description="False when they stopped.")
+    expires_at: datetime = strawberry.field(description="Stop showing the signal after this, unless renewed.")
 
 
 @strawberry.type(description="A conversation's members changed.")
 class MembershipEvent(StreamEvent):
-    conversation_id: strawberry.ID
+    conversation_id: strawberry.ID = strawberry.field(description="The conversation: refetch its members.")
 
 
 @strawberry.type(description="A money request changed: paid by someone, or cancelled.")
 class RequestEvent(StreamEvent):
-    conversation_id: strawberry.ID
-    request: PaymentRequest | None
+    conversation_id: strawberry.ID = strawberry.field(description="The request's conversation.")
+    request: PaymentRequest | None = strawberry.field(
+        description="The request as it is now; null if no longer visible.")
 
 
 @strawberry.type(description="A payment receipt, as the viewer sees the movement.")
 class PaymentReceipt:
     receipt_kind: str = strawberry.field(description="SENT, RECEIVED, TOP_UP, WITHDRAWAL or REFUND.")
-    transfer_id: strawberry.ID
-    amount: Money
-    balance_after: Money
-    counterparty_id: strawberry.ID | None
-    counterparty_name: str | None
-    memo: str
-    state: str
+    transfer_id: strawberry.ID = strawberry.field(description="The transfer's global id.")
+    amount: Money = strawberry.field(description="The amount moved.")
+    balance_after: Money = strawberry.field(description="The wallet balance right after it.")
+    counterparty_id: strawberry.ID | None = strawberry.field(
+        description="The other user's global id; null for top-ups and withdrawals.")
+    counterparty_name: str | None = strawberry.field(
+        description="The other user's display name; null for top-ups and withdrawals.")
+    memo: str = strawberry.field(description="The payer's note.")
+    state: str = strawberry.field(description="The transfer's state when the receipt was written (e.g. COMPLETED).")
 
 
 @strawberry.type(description="Money moved in or out of the viewer's wallet.")
 class PaymentReceiptEvent(StreamEvent):
-    receipt: PaymentReceipt
+    receipt: PaymentReceipt = strawberry.field(description="The receipt.")
 
 
 @strawberry.type(description="A transfer's state changed.")
 class TransferStateEvent(StreamEvent):
-    transfer_id: strawberry.ID
-    state: str
+    transfer_id: strawberry.ID = strawberry.field(description="The transfer's global id.")
+    state: str = strawberry.field(description="Its new state.")
 
 
 _CHANGES = {"message.added": MessageChange.ADDED, "message.edited": MessageChange.EDITED,

@@ -15,6 +15,7 @@ from app.chat import messages as message_service
 from app.chat.unread import unread_counts
 from app.errors import InvalidInput, NotFound
 from models import Conversation as ConversationModel
+from schema.arguments import PageAfter, PageBefore, PageFirst, PageLast
 from schema.chat import loaders
 from schema.chat.cursors import message_cursor, page_size, parse_message_cursor
 from schema.chat.types import ChatUser, ConversationKind, Member, Message, SupportTicket, chat_user
@@ -22,25 +23,27 @@ from schema.context import Info
 from schema.ids import encode_id
 
 
-@strawberry.type
+@strawberry.type(description="One message and its page cursor.")
 class MessageEdge:
-    cursor: str
-    node: Message
+    cursor: str = strawberry.field(
+        description="Pass as `after` or `before` to page from this message (a page cursor, not a stream cursor).")
+    node: Message = strawberry.field(description="The message.")
 
 
 @strawberry.type(description="Messages in id order (oldest first), paginated both ways.")
 class MessageConnection:
-    edges: list[MessageEdge]
-    page_info: relay.PageInfo
+    edges: list[MessageEdge] = strawberry.field(description="The messages of this page, oldest first.")
+    page_info: relay.PageInfo = strawberry.field(description="Whether there are more, and the cursors to get them.")
 
 
 @strawberry.type(description="A direct chat, a group, or a support thread. Only its members can see it.")
 class Conversation(relay.Node):
     id: relay.NodeID[int]
-    kind: ConversationKind
-    title: str
-    created_at: datetime
-    last_activity_at: datetime
+    kind: ConversationKind = strawberry.field(description="DIRECT (two people), GROUP or SUPPORT (a ticket's thread).")
+    title: str = strawberry.field(description="A group's title; empty for direct conversations.")
+    created_at: datetime = strawberry.field(description="When it was started.")
+    last_activity_at: datetime = strawberry.field(
+        description="When its newest message was sent; conversations sort by it.")
     _model: strawberry.Private[ConversationModel]
 
     @classmethod
@@ -89,8 +92,8 @@ class Conversation(relay.Node):
 
     @strawberry.field(description="`first`/`after` pages forward from the oldest; `last`/`before` pages back "
                                   "from the newest. Edges are always oldest first.")
-    async def messages(self, info: Info, first: int | None = None, after: str | None = None,
-                       last: int | None = None, before: str | None = None) -> MessageConnection:
+    async def messages(self, info: Info, first: PageFirst = None, after: PageAfter = None,
+                       last: PageLast = None, before: PageBefore = None) -> MessageConnection:
         viewer = info.context.require_viewer()
         cap = info.context.rt.settings.max_page_size
         if first is not None and last is not None:
@@ -119,25 +122,25 @@ class Conversation(relay.Node):
         return found
 
 
-@strawberry.type
+@strawberry.type(description="One conversation and its page cursor.")
 class ConversationEdge:
-    cursor: str
-    node: Conversation
+    cursor: str = strawberry.field(description="Pass as `after` for the conversations after this one (a page cursor).")
+    node: Conversation = strawberry.field(description="The conversation.")
 
 
 @strawberry.type(description="The viewer's conversations, most recent activity first.")
 class ConversationConnection:
-    edges: list[ConversationEdge]
-    page_info: relay.PageInfo
+    edges: list[ConversationEdge] = strawberry.field(description="The conversations of this page.")
+    page_info: relay.PageInfo = strawberry.field(description="Whether there are more, and the cursor to get them.")
 
 
-@strawberry.type
+@strawberry.type(description="One ticket and its page cursor.")
 class SupportTicketEdge:
-    cursor: str
-    node: SupportTicket
+    cursor: str = strawberry.field(description="Pass as `after` for the tickets after this one.")
+    node: SupportTicket = strawberry.field(description="The ticket.")
 
 
 @strawberry.type(description="Open support tickets, oldest first.")
 class SupportTicketConnection:
-    edges: list[SupportTicketEdge]
-    page_info: relay.PageInfo
+    edges: list[SupportTicketEdge] = strawberry.field(description="The tickets of this page.")
+    page_info: relay.PageInfo = strawberry.field(description="Whether there are more, and the cursor to get them.")

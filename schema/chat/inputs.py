@@ -7,82 +7,82 @@ import strawberry
 from schema.scalars import Decimal
 
 
-@strawberry.input
+@strawberry.input(description="A direct conversation (one other member, no title) or a group (a title).")
 class StartConversationInput:
     member_ids: list[strawberry.ID] = strawberry.field(
         description="Global ids of the other users. One id and no title: the direct conversation.")
     title: str = strawberry.field(default="", description="A group's title; required for a group.")
 
 
-@strawberry.input
+@strawberry.input(description="Add people to a group (its owner only).")
 class AddMembersInput:
-    conversation_id: strawberry.ID
-    user_ids: list[strawberry.ID]
+    conversation_id: strawberry.ID = strawberry.field(description="The group's id.")
+    user_ids: list[strawberry.ID] = strawberry.field(description="Global ids of the users to add.")
 
 
-@strawberry.input
+@strawberry.input(description="Remove someone from a group (its owner only).")
 class RemoveMemberInput:
-    conversation_id: strawberry.ID
-    user_id: strawberry.ID
+    conversation_id: strawberry.ID = strawberry.field(description="The group's id.")
+    user_id: strawberry.ID = strawberry.field(description="The member to remove.")
 
 
-@strawberry.input
+@strawberry.input(description="Leave a group.")
 class LeaveConversationInput:
-    conversation_id: strawberry.ID
+    conversation_id: strawberry.ID = strawberry.field(description="The group's id.")
 
 
-@strawberry.input
+@strawberry.input(description="A text message.")
 class SendMessageInput:
-    conversation_id: strawberry.ID
+    conversation_id: strawberry.ID = strawberry.field(description="Where to send it.")
     text: str = strawberry.field(description="1 to 4,000 characters.")
     client_message_id: str | None = strawberry.field(
         default=None, description="Your id for this message (up to 64 characters): a resend returns the first.")
 
 
-@strawberry.input
+@strawberry.input(description="Change the text of one's own message while `editableUntil` allows.")
 class EditMessageInput:
-    message_id: strawberry.ID
-    text: str
+    message_id: strawberry.ID = strawberry.field(description="The message's id.")
+    text: str = strawberry.field(description="The new text, 1 to 4,000 characters.")
 
 
-@strawberry.input
+@strawberry.input(description="Withdraw one's own message while `recallableUntil` allows; others see a tombstone.")
 class RecallMessageInput:
-    message_id: strawberry.ID
+    message_id: strawberry.ID = strawberry.field(description="The message's id.")
 
 
-@strawberry.input
+@strawberry.input(description="Move the viewer's read position.")
 class MarkReadInput:
-    conversation_id: strawberry.ID
+    conversation_id: strawberry.ID = strawberry.field(description="The conversation.")
     message_id: strawberry.ID | None = strawberry.field(
         default=None, description="The last message read; the newest when omitted. Never moves back.")
 
 
-@strawberry.input
+@strawberry.input(description="Tell the other members the viewer is typing (or stopped).")
 class SetTypingInput:
-    conversation_id: strawberry.ID
+    conversation_id: strawberry.ID = strawberry.field(description="The conversation.")
     typing: bool = strawberry.field(default=True, description="False when the user stops typing.")
 
 
-@strawberry.input
+@strawberry.input(description="Ask the other members of a conversation for money.")
 class RequestMoneyInput:
-    conversation_id: strawberry.ID
-    amount: Decimal
+    conversation_id: strawberry.ID = strawberry.field(description="A direct or group conversation.")
+    amount: Decimal = strawberry.field(description="What each payer pays, e.g. \"25.00\".")
     memo: str = strawberry.field(default="", description="Up to 100 characters.")
 
 
-@strawberry.input
+@strawberry.input(description="Pay a money request from the wallet.")
 class PayRequestInput:
-    request_id: strawberry.ID
-    pin: str
-    idempotency_key: str
+    request_id: strawberry.ID = strawberry.field(description="The request's id.")
+    pin: str = strawberry.field(description="The payment PIN.")
+    idempotency_key: str = strawberry.field(description="A fresh key per intended payment; repeat it to retry safely.")
 
 
-@strawberry.input
+@strawberry.input(description="Cancel one's own request; members can no longer pay it.")
 class CancelRequestInput:
-    request_id: strawberry.ID
+    request_id: strawberry.ID = strawberry.field(description="The request's id.")
 
 
-@strawberry.input
+@strawberry.input(description="Ask support about one of the viewer's transfers.")
 class OpenSupportTicketInput:
-    transfer_id: strawberry.ID
+    transfer_id: strawberry.ID = strawberry.field(description="The transfer's id.")
     text: str = strawberry.field(description="What went wrong, 1 to 4,000 characters.")

@@ -42,45 +42,56 @@ from schema.errors import (
 from schema.ids import decode_id, encode_id
 
 
-@strawberry.type
+@strawberry.type(description="The conversation after the change.")
 class ConversationSuccess:
-    conversation: Conversation
+    conversation: Conversation = strawberry.field(description="The conversation.")
 
 
-@strawberry.type
+@strawberry.type(description="The message after the change.")
 class MessageSuccess:
     chat_message: Message = strawberry.field(description="Named so it does not clash with `Error.message`.")
 
 
-@strawberry.type
+@strawberry.type(description="The read position moved.")
 class ReadSuccess:
-    conversation: Conversation
-    last_read_message_id: strawberry.ID | None
+    conversation: Conversation = strawberry.field(description="The conversation, with its unread count updated.")
+    last_read_message_id: strawberry.ID | None = strawberry.field(
+        description="The newest message the viewer has read; null for none.")
 
 
-@strawberry.type
+@strawberry.type(description="The others see the typing signal.")
 class TypingSuccess:
     expires_at: datetime = strawberry.field(description="When the others stop showing the signal.")
 
 
-@strawberry.type
+@strawberry.type(description="The request after the change.")
 class PaymentRequestSuccess:
-    request: PaymentRequest
+    request: PaymentRequest = strawberry.field(description="The request.")
 
 
-@strawberry.type
+@strawberry.type(description="The ticket is open.")
 class SupportTicketSuccess:
-    ticket: SupportTicket
-    conversation: Conversation
+    ticket: SupportTicket = strawberry.field(description="The ticket, with its transfer.")
+    conversation: Conversation = strawberry.field(description="The support thread: write in it with `sendMessage`.")
 
 
 _Base = InvalidInputError | NotAuthenticatedError | NotFoundError | RateLimitedError | TemporarilyUnavailableError
-ConversationResult = Annotated[ConversationSuccess | ForbiddenError | _Base, strawberry.union("ConversationResult")]
-MessageResult = Annotated[MessageSuccess | MessageLockedError | _Base, strawberry.union("MessageResult")]
-ReadResult = Annotated[ReadSuccess | _Base, strawberry.union("MarkReadResult")]
-TypingResult = Annotated[TypingSuccess | _Base, strawberry.union("SetTypingResult")]
-RequestResult = Annotated[PaymentRequestSuccess | RequestClosedError | _Base, strawberry.union("PaymentRequestResult")]
-TicketResult = Annotated[SupportTicketSuccess | _Base, strawberry.union("OpenSupportTicketResult")]
+ConversationResult = Annotated[ConversationSuccess | ForbiddenError | _Base,
+    strawberry.union("ConversationResult",
+                     description="What conversation changes answer: the conversation, or an error to handle.")]
+MessageResult = Annotated[MessageSuccess | MessageLockedError | _Base,
+    strawberry.union("MessageResult", description="What message changes answer: the message, or an error to handle.")]
+ReadResult = Annotated[ReadSuccess | _Base,
+    strawberry.union("MarkReadResult",
+                     description="`markRead`'s answer: the new read position, or an error to handle.")]
+TypingResult = Annotated[TypingSuccess | _Base,
+    strawberry.union("SetTypingResult", description="`setTyping`'s answer: TypingSuccess, or an error to handle.")]
+RequestResult = Annotated[PaymentRequestSuccess | RequestClosedError | _Base,
+    strawberry.union("PaymentRequestResult",
+                     description="What request changes answer: the request, or an error to handle.")]
+TicketResult = Annotated[SupportTicketSuccess | _Base,
+    strawberry.union("OpenSupportTicketResult",
+                     description="`openSupportTicket`'s answer: the ticket and its thread, or an error to handle.")]
 
 
 def _conv(gid: strawberry.ID) -> int:

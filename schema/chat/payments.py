@@ -32,9 +32,9 @@ from schema.errors import (
 from schema.ids import decode_id, encode_id
 
 
-@strawberry.type
+@strawberry.type(description="The request is paid.")
 class PayRequestSuccess:
-    request: PaymentRequest
+    request: PaymentRequest = strawberry.field(description="The request, with the viewer among its payers.")
     transfer_id: strawberry.ID = strawberry.field(description="Global id of the `Transfer` that paid it.")
 
 
@@ -42,7 +42,7 @@ PayRequestResult = Annotated[
     PayRequestSuccess | RequestClosedError | InsufficientFundsError | LimitExceededError | RecipientUnavailableError
     | IdempotencyConflictError | InvalidPinError | PinLockedError | VerificationRequiredError | InvalidCodeError
     | InvalidInputError | NotAuthenticatedError | NotFoundError | RateLimitedError | TemporarilyUnavailableError,
-    strawberry.union("PayRequestResult")]
+    strawberry.union("PayRequestResult", description="`payRequest`'s answer: the paid request, or an error to handle.")]
 
 
 @strawberry.type

@@ -7,6 +7,7 @@ from strawberry import relay
 
 from app.chat import access, conversations, support
 from app.errors import NotFound
+from schema.arguments import ConversationId, PageAfter, PageFirst
 from schema.chat.conversation import (
     Conversation,
     ConversationConnection,
@@ -23,8 +24,8 @@ from schema.ids import decode_id
 @strawberry.type
 class ChatQuery:
     @strawberry.field(description="The viewer's conversations, most recent activity first, with unread counts.")
-    async def conversations(self, info: Info, first: int | None = None,
-                            after: str | None = None) -> ConversationConnection:
+    async def conversations(self, info: Info, first: PageFirst = None,
+                            after: PageAfter = None) -> ConversationConnection:
         viewer = info.context.require_viewer()
         size = page_size(first, info.context.rt.settings.max_page_size, "first")
         rows = await conversations.conversations_of(viewer, first=size, after=parse_activity_cursor(after))
@@ -35,7 +36,7 @@ class ChatQuery:
             start_cursor=edges[0].cursor if edges else None, end_cursor=edges[-1].cursor if edges else None))
 
     @strawberry.field(description="One of the viewer's conversations; null for a missing id or anyone else's.")
-    async def conversation(self, info: Info, id: strawberry.ID) -> Conversation | None:
+    async def conversation(self, info: Info, id: ConversationId) -> Conversation | None:
         viewer = info.context.require_viewer()
         try:
             return Conversation.from_model(
@@ -44,8 +45,8 @@ class ChatQuery:
             return None
 
     @strawberry.field(description="Support agents: open tickets, oldest first. Empty for everyone else.")
-    async def support_queue(self, info: Info, first: int | None = None,
-                            after: str | None = None) -> SupportTicketConnection:
+    async def support_queue(self, info: Info, first: PageFirst = None,
+                            after: PageAfter = None) -> SupportTicketConnection:
         viewer = info.context.require_viewer()
         size = page_size(first, info.context.rt.settings.max_page_size, "first")
         rows = await support.queue(viewer, first=size, after=parse_id_cursor(after))

@@ -24,6 +24,7 @@ from models import TicketStatus as DomainTicketStatus
 from models import User as UserModel
 from schema.chat import loaders
 from schema.context import Info
+from schema.enums import register_enum
 from schema.ids import encode_id
 from schema.money import Money
 
@@ -31,23 +32,33 @@ ConversationKind = DomainConversationKind
 MessageKind = DomainMessageKind
 RequestState = DomainRequestState
 TicketStatus = DomainTicketStatus
-strawberry.enum(DomainConversationKind, name="ConversationKind")
-strawberry.enum(DomainMessageKind, name="MessageKind")
-strawberry.enum(DomainRequestState, name="RequestState")
-strawberry.enum(DomainTicketStatus, name="TicketStatus")
+register_enum(DomainConversationKind, name="ConversationKind", description="What a conversation is.", values={
+    "DIRECT": "Two people; one per pair, reused.", "GROUP": "A titled group with an owner.",
+    "SUPPORT": "A support ticket's thread between a user and support agents."})
+register_enum(DomainMessageKind, name="MessageKind", description="What a message carries.", values={
+    "TEXT": "Text written by a member.", "TRANSFER": "Money sent in this conversation (see `transfer`).",
+    "REQUEST": "Money asked for (see `request`).", "SYSTEM": "A notice: members joined or left, a group began."})
+register_enum(DomainRequestState, name="RequestState", description="Whether a money request can be paid.", values={
+    "OPEN": "Members may pay it (each once).", "CANCELLED": "The requester cancelled it; it can no longer be paid."})
+register_enum(DomainTicketStatus, name="TicketStatus", description="Where a support ticket stands.", values={
+    "OPEN": "Support is on it.", "CLOSED": "Resolved."})
 
 
-@strawberry.enum(description="What happened to a message.")
 class MessageChange(StrEnum):
     ADDED = "added"
     EDITED = "edited"
     RECALLED = "recalled"
 
 
+register_enum(MessageChange, name="MessageChange", description="What happened to a message.", values={
+    "ADDED": "It was sent.", "EDITED": "Its text changed, or its transfer or request changed state.",
+    "RECALLED": "Its author withdrew it; it is now a tombstone."})
+
+
 @strawberry.type(description="Another person as chat shows them.")
 class ChatUser:
     id: strawberry.ID = strawberry.field(description="The user's global id.")
-    display_name: str
+    display_name: str = strawberry.field(description="The name the user chose.")
 
     @classmethod
     def from_model(cls, m: UserModel) -> ChatUser:
@@ -71,26 +82,26 @@ async def _visible_or_none(coro: Any) -> Any:
 @strawberry.type(description="A transfer as it shows in a conversation.")
 class TransferAttachment:
     transfer_id: strawberry.ID = strawberry.field(description="Global id of the `Transfer`.")
-    amount: Money
-    memo: str
+    amount: Money = strawberry.field(description="The amount moved.")
+    memo: str = strawberry.field(description="The payer's note.")
     state: str = strawberry.field(description="PENDING, COMPLETED or FAILED.")
 
 
 @strawberry.type(description="Who paid a money request.")
 class RequestPayer:
-    user: ChatUser | None
-    transfer_id: strawberry.ID
-    paid_at: datetime
+    user: ChatUser | None = strawberry.field(description="Who paid; null if the account is gone.")
+    transfer_id: strawberry.ID = strawberry.field(description="The global id of the `Transfer` that paid it.")
+    paid_at: datetime = strawberry.field(description="When they paid.")
 
 
 @strawberry.type(description="A request for money in a conversation; each other member may pay it once.")
 class PaymentRequest(relay.Node):
     id: relay.NodeID[int]
-    amount: Money
-    memo: str
-    state: RequestState
-    created_at: datetime
-    cancelled_at: datetime | None
+    amount: Money = strawberry.field(description="How much each payer pays.")
+    memo: str = strawberry.field(description="What it is for.")
+    state: RequestState = strawberry.field(description="OPEN until the requester cancels it.")
+    created_at: datetime = strawberry.field(description="When it was asked for.")
+    cancelled_at: datetime | None = strawberry.field(description="When the requester cancelled it; null while open.")
     _model: strawberry.Private[MoneyRequestModel]
 
     @classmethod
@@ -125,8 +136,10 @@ class PaymentRequest(relay.Node):
 @strawberry.type(description="One entry of a conversation.")
 class Message(relay.Node):
     id: relay.NodeID[int]
-    kind: MessageKind
-    created_at: datetime
+    kind: MessageKind = strawberry.field(
+        description="TEXT, TRANSFER (money sent in this chat), REQUEST (money asked for) or SYSTEM (membership "
+                    "notices).")
+    created_at: datetime = strawberry.field(description="When it was sent.")
     edited_at: datetime | None = strawberry.field(description="Set once the author has edited it.")
     recalled_at: datetime | None = strawberry.field(description="Set once recalled; the text is then gone.")
     _model: strawberry.Private[MessageModel]
@@ -195,8 +208,8 @@ class Message(relay.Node):
 
 @strawberry.type(description="A member of a conversation and how far they have read.")
 class Member:
-    user: ChatUser | None
-    joined_at: datetime
+    user: ChatUser | None = strawberry.field(description="The member; null if the account is gone.")
+    joined_at: datetime = strawberry.field(description="When they joined the conversation.")
     last_read_message_id: strawberry.ID | None = strawberry.field(
         description="Global id of the last message they have read; null before any.")
 
@@ -204,8 +217,8 @@ class Member:
 @strawberry.type(description="A support ticket: a conversation with the support team about one transfer.")
 class SupportTicket(relay.Node):
     id: relay.NodeID[int]
-    status: TicketStatus
-    created_at: datetime
+    status: TicketStatus = strawberry.field(description="OPEN until support resolves it.")
+    created_at: datetime = strawberry.field(description="When the user opened it.")
     _model: strawberry.Private[SupportTicketModel]
 
     @classmethod
@@ -243,12 +256,12 @@ class SupportTicket(relay.Node):
 
 @strawberry.type(description="The details of a ticket's transfer.")
 class TicketTransfer:
-    transfer_id: strawberry.ID
-    kind: str
-    state: str
-    amount: Money
-    memo: str
-    created_at: datetime
-    payer: ChatUser | None
-    payee: ChatUser | None
-    failure_reason: str | None
+    transfer_id: strawberry.ID = strawberry.field(description="The transfer's global id.")
+    kind: str = strawberry.field(description="TRANSFER, TOP_UP or WITHDRAWAL.")
+    state: str = strawberry.field(description="The transfer's state (e.g. COMPLETED, FAILED, PENDING).")
+    amount: Money = strawberry.field(description="The amount.")
+    memo: str = strawberry.field(description="The payer's note.")
+    created_at: datetime = strawberry.field(description="When it was asked for.")
+    payer: ChatUser | None = strawberry.field(description="Who paid; null for top-ups.")
+    payee: ChatUser | None = strawberry.field(description="Who was paid; null for withdrawals.")
+    failure_reason: str | None = strawberry.field(description="Why it failed; null unless FAILED.")

@@ -39,7 +39,8 @@ class BindCardInput:
 
 @strawberry.input(description="Complete a card binding with the bank's code.")
 class ConfirmCardBindingInput:
-    binding_id: strawberry.ID = strawberry.field(description="The `card.id` that `bindCard` answered (CardBindingStarted).")
+    binding_id: strawberry.ID = strawberry.field(
+        description="The `card.id` that `bindCard` answered (CardBindingStarted).")
     code: str = strawberry.field(description="The code your bank sent by SMS.")
 
 
