@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import secrets
 from functools import cached_property
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field, SecretStr, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from app.origins import OriginPolicy, origin_policy
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +44,11 @@ class Settings(BaseSettings):
 
     graphiql: bool | None = None
     introspection: bool | None = None
-    allowed_origins: list[str] = Field(default_factory=list)
+    # Browser origins allowed to call the API and open its websocket (CORS and the websocket
+    # handshake share it); JSON list or comma-separated. Loopback origins on any port are added
+    # outside production unless ALLOW_LOCALHOST_ORIGINS=false.
+    allowed_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    allow_localhost_origins: bool | None = None
     legacy_graphql_ws: bool = False
     max_body_bytes: int = 64 * 1024
     max_query_depth: int = 10
@@ -85,6 +92,14 @@ class Settings(BaseSettings):
     mail_retry_cap_seconds: float = 300.0
     mail_give_up_seconds: float = 24 * 3600
 
+    @field_validator("allowed_origins", mode="before")
+    @classmethod
+    def _origins_list(cls, value: object) -> object:
+        if isinstance(value, str):
+            text = value.strip()
+            return json.loads(text) if text.startswith("[") else [o for o in text.split(",") if o.strip()]
+        return value
+
     @model_validator(mode="after")
     def _refuse_weak_production(self) -> Settings:
         if self.imwallet_env == "production":
@@ -112,6 +127,12 @@ class Settings(BaseSettings):
         log.warning("SECRET_KEY is not set: using a random key; hashes of PINs and documents "
                     "will not survive a restart. Set SECRET_KEY outside throwaway development.")
         return secrets.token_bytes(32)
+
+    @cached_property
+    def origins(self) -> OriginPolicy:
+        localhost = self.allow_localhost_origins
+        return origin_policy(self.allowed_origins,
+                             localhost=self.imwallet_env != "production" if localhost is None else localhost)
 
     @property
     def graphiql_enabled(self) -> bool:

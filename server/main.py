@@ -8,7 +8,6 @@ from contextlib import asynccontextmanager
 
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.applications import Starlette
-from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route, WebSocketRoute
@@ -20,7 +19,7 @@ from app.runtime import Runtime
 from app.settings import Settings
 from schema import build_schema
 from schema.view import GraphQLApp
-from server.limits_middleware import BodySizeLimit
+from server.middleware import middleware_stack
 from subscriptions.bus import build_bus
 from subscriptions.relay import EventsRelay
 
@@ -74,7 +73,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             Route("/readyz", readyz),
             Route("/metrics", metrics),
         ],
-        middleware=[Middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)],
+        middleware=middleware_stack(settings),
         lifespan=lifespan,
     )
     application.state.runtime = rt  # for operator tools and tests that inspect counters
