@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import json
 import logging
-import secrets
 from functools import cached_property
+from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from app.origins import OriginPolicy, origin_policy
+from app.security.dev_secret import persisted_secret
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +29,10 @@ class Settings(BaseSettings):
     redis_url: str | None = None
     redis_namespace: str = "imwallet"
     secret_key: SecretStr | None = None
+    # Retired keys, still accepted for values made under them (see app/security/keyed.py).
+    previous_secret_keys: Annotated[list[SecretStr], NoDecode] = Field(default_factory=list)
+    # Where development keeps its generated SECRET_KEY; default: `.imwallet/` beside the SQLite file.
+    data_dir: str | None = None
 
     smtp_host: str | None = None
     smtp_port: int = 25
@@ -92,7 +97,7 @@ class Settings(BaseSettings):
     mail_retry_cap_seconds: float = 300.0
     mail_give_up_seconds: float = 24 * 3600
 
-    @field_validator("allowed_origins", mode="before")
+    @field_validator("allowed_origins", "previous_secret_keys", mode="before")
     @classmethod
     def _origins_list(cls, value: object) -> object:
         if isinstance(value, str):
@@ -121,12 +126,22 @@ class Settings(BaseSettings):
 
     @cached_property
     def key_bytes(self) -> bytes:
-        """The server secret; generated per process (and warned about) outside production."""
-        if self.secret_key is not None:
+        """The server secret; outside production, generated once and kept in the data folder."""
+        if self.secret_key is not None and self.secret_key.get_secret_value():
             return self.secret_key.get_secret_value().encode()
-        log.warning("SECRET_KEY is not set: using a random key; hashes of PINs and documents "
-                    "will not survive a restart. Set SECRET_KEY outside throwaway development.")
-        return secrets.token_bytes(32)
+        return persisted_secret(self.data_path)
+
+    @property
+    def previous_key_bytes(self) -> list[bytes]:
+        return [k.get_secret_value().encode() for k in self.previous_secret_keys if k.get_secret_value()]
+
+    @property
+    def data_path(self) -> Path:
+        if self.data_dir:
+            return Path(self.data_dir)
+        if self.database_url.startswith("sqlite://") and ":memory:" not in self.database_url:
+            return Path(self.database_url.removeprefix("sqlite://").split("?")[0]).parent / ".imwallet"
+        return Path(".imwallet")
 
     @cached_property
     def origins(self) -> OriginPolicy:
