@@ -92,6 +92,10 @@ class Settings(BaseSettings):
     # Tests only: start the clock this far in the future (see app/clock.py); production refuses it.
     clock_offset_seconds: float = 0.0
 
+    # Log lines: "json" or "text"; unset: JSON in production, text elsewhere (server/logs.py).
+    log_format: Literal["json", "text"] | None = None
+    log_level: str = "INFO"
+
     outbox_poll_seconds: float = 0.5
     mail_retry_base_seconds: float = 1.0
     mail_retry_cap_seconds: float = 300.0
@@ -181,5 +185,9 @@ def _cli_config() -> dict[str, Any]:
     return Settings().tortoise_config()
 
 
-# For the `tortoise -c app.settings.TORTOISE_ORM ...` migration CLI.
-TORTOISE_ORM = _cli_config()
+def __getattr__(name: str) -> Any:
+    # For the `tortoise -c app.settings.TORTOISE_ORM ...` migration CLI; read on use, not on import,
+    # so importing settings neither reads the environment nor logs before logging is configured.
+    if name == "TORTOISE_ORM":
+        return _cli_config()
+    raise AttributeError(name)

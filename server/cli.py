@@ -5,13 +5,26 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import logging.config
+import os
+import shutil
 import sys
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 
 import uvicorn
+from pydantic import ValidationError
 from tortoise import Tortoise
 from tortoise.migrations.api import migrate as tortoise_migrate
 
 from app.settings import Settings
+from server.logs import log_config
+
+# Read by prometheus_client when app.metrics is imported; this process (the supervisor) must not
+# import it before the folder exists, so nothing here imports server.observability.
+MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 
 
 async def apply_migrations(settings: Settings) -> None:
@@ -27,9 +40,30 @@ def _serve(args: argparse.Namespace) -> int:
         print("SQLite serves one process only: use DATABASE_URL=postgres://... for --workers > 1",
               file=sys.stderr)
         return 2
-    uvicorn.run("server.main:app", host=args.host, port=args.port, workers=args.workers, lifespan="on",
-                ws_max_size=settings.max_body_bytes, proxy_headers=True)
+    with _metrics_across_workers(args.workers):
+        uvicorn.run("server.main:app", host=args.host, port=args.port, workers=args.workers, lifespan="on",
+                    ws_max_size=settings.max_body_bytes, proxy_headers=True, log_config=log_config(settings))
     return 0
+
+
+@contextmanager
+def _metrics_across_workers(workers: int) -> Iterator[None]:
+    """Several workers write their metrics to files in one folder, which /metrics sums (set before
+    any worker imports prometheus_client). An operator's PROMETHEUS_MULTIPROC_DIR is used as given."""
+    given = os.environ.get(MULTIPROC_ENV)
+    if workers <= 1 and not given:
+        yield
+        return
+    path = Path(given) if given else Path(tempfile.mkdtemp(prefix="imwallet-metrics-"))
+    path.mkdir(parents=True, exist_ok=True)
+    for stale in path.glob("*.db"):  # values from a previous run would be summed in
+        stale.unlink()
+    os.environ[MULTIPROC_ENV] = str(path)
+    try:
+        yield
+    finally:
+        if not given:
+            shutil.rmtree(path, ignore_errors=True)
 
 
 def _migrate(_: argparse.Namespace) -> int:
@@ -112,7 +146,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logging.disable(logging.CRITICAL)  # what settings log is logged again, formatted, by the command
+    try:
+        logging.config.dictConfig(log_config(Settings()))
+    except ValidationError as exc:  # e.g. production without SECRET_KEY: say why, without a traceback
+        print(f"imwallet: refusing to start: {exc}", file=sys.stderr)
+        return 2
+    finally:
+        logging.disable(logging.NOTSET)
     args = build_parser().parse_args(argv)
     return int(args.func(args))
 

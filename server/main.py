@@ -6,10 +6,9 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
 from tortoise import Tortoise
 from tortoise.contrib.starlette import RegisterTortoise
@@ -20,6 +19,7 @@ from app.settings import Settings
 from schema import build_schema
 from schema.view import GraphQLApp
 from server.middleware import middleware_stack
+from server.observability import metrics_endpoint, process_exited
 from subscriptions.bus import build_bus
 from subscriptions.relay import EventsRelay
 
@@ -50,6 +50,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 await bus.stop()
                 await delivery.stop()
                 await rt.aclose()
+                process_exited()
 
     async def healthz(_: Request) -> Response:
         return JSONResponse({"status": "ok"})
@@ -62,16 +63,13 @@ def create_app(settings: Settings | None = None) -> Starlette:
             return JSONResponse({"status": "unavailable", "database": "down"}, status_code=503)
         return JSONResponse({"status": "ready"})
 
-    async def metrics(_: Request) -> Response:
-        return PlainTextResponse(generate_latest().decode(), media_type=CONTENT_TYPE_LATEST)
-
     application = Starlette(
         routes=[
             Route("/graphql", graphql, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", graphql),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
-            Route("/metrics", metrics),
+            Route("/metrics", metrics_endpoint(rt)),
         ],
         middleware=middleware_stack(settings),
         lifespan=lifespan,

@@ -8,6 +8,7 @@ from starlette.middleware.cors import CORSMiddleware
 
 from app.settings import Settings
 from server.limits_middleware import BodySizeLimit
+from server.observability import WebsocketMetrics
 
 REQUEST_ID_HEADER = "X-Request-Id"
 
@@ -22,5 +23,6 @@ def middleware_stack(settings: Settings) -> list[Middleware]:
                    allow_methods=["GET", "POST"], allow_headers=["Authorization", "Content-Type", "Accept",
                                                                  REQUEST_ID_HEADER],
                    expose_headers=[REQUEST_ID_HEADER], max_age=600),
+        Middleware(WebsocketMetrics),
         Middleware(BodySizeLimit, max_bytes=settings.max_body_bytes),
     ]

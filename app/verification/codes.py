@@ -16,6 +16,7 @@ from enum import StrEnum
 from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
+from app import metrics
 from app.errors import InvalidCode
 from app.mail import outbox
 from app.runtime import Runtime
@@ -77,6 +78,7 @@ async def issue(rt: Runtime, *, channel: Channel, destination: str, purpose: Pur
                                       expires_at=now + timedelta(seconds=ttl))
         await outbox.enqueue(rt, channel=channel, recipient=destination,
                              subject="Your imwallet code", body=text)
+    metrics.code_sent(channel.value, purpose.value)
     rt.outbox_waker.wake()
 
 
