@@ -35,7 +35,8 @@ async def apply_migrations(settings: Settings) -> None:
 
 def _serve(args: argparse.Namespace) -> int:
     settings = Settings()
-    asyncio.run(apply_migrations(settings))
+    if not args.skip_migrations:
+        asyncio.run(apply_migrations(settings))
     if args.workers > 1 and not settings.is_postgres:
         print("SQLite serves one process only: use DATABASE_URL=postgres://... for --workers > 1",
               file=sys.stderr)
@@ -64,6 +65,12 @@ def _metrics_across_workers(workers: int) -> Iterator[None]:
     finally:
         if not given:
             shutil.rmtree(path, ignore_errors=True)
+
+
+def _cluster(args: argparse.Namespace) -> int:
+    from server.cluster import run_cluster
+
+    return run_cluster(args.instances, args.host, args.port)
 
 
 def _migrate(_: argparse.Namespace) -> int:
@@ -131,7 +138,14 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--workers", type=int, default=1)
+    serve.add_argument("--skip-migrations", action="store_true",
+                       help="serve without applying pending migrations (after `imwallet migrate`)")
     serve.set_defaults(func=_serve)
+    cluster = sub.add_parser("cluster", help="run N instances on consecutive ports against PostgreSQL and Redis")
+    cluster.add_argument("--instances", "-n", type=int, default=2)
+    cluster.add_argument("--host", default="127.0.0.1")
+    cluster.add_argument("--port", type=int, default=8000, help="the first instance's port")
+    cluster.set_defaults(func=_cluster)
     sub.add_parser("migrate", help="apply pending migrations").set_defaults(func=_migrate)
     sub.add_parser("audit", help="check every ledger invariant; exit 1 on any breach").set_defaults(func=_audit)
     agent = sub.add_parser("create-support-agent",
