@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-postgres test-sqlite lint check-generated schema migrations migrations-reset bench clean
+.PHONY: run test test-postgres test-sqlite lint check-generated check-deploy cluster schema migrations migrations-reset bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -18,7 +18,7 @@ run: $(STAMP)
 	$(BIN)/imwallet serve --host $${HOST:-127.0.0.1} --port $${PORT:-8000}
 
 ## The whole suite: layering and generated files, then PostgreSQL + Redis, then SQLite.
-test: $(STAMP) check-generated test-postgres test-sqlite
+test: $(STAMP) check-generated check-deploy test-postgres test-sqlite
 
 test-postgres: $(STAMP)
 	TEST_BACKEND=postgres $(BIN)/pytest $(PYTEST_ARGS)
@@ -36,6 +36,19 @@ check-generated: $(STAMP)
 	$(BIN)/python scripts/vendor_graphiql.py --check
 	$(BIN)/python scripts/schema_check.py undocumented
 	$(BIN)/python scripts/schema_check.py breaking --against HEAD~1
+
+## The deployment files: the Dockerfile (hadolint) and deploy/compose.yaml (the Compose spec's schema).
+## Both tools come from PyPI with the dev dependencies; no Docker engine is needed (or present here).
+check-deploy: $(STAMP)
+	$(BIN)/hadolint Dockerfile
+	$(BIN)/check-jsonschema --builtin-schema vendor.compose-spec deploy/compose.yaml
+
+## N instances (default 2) on ports PORT, PORT+1, ... against PostgreSQL and Redis; Ctrl-C stops all.
+N ?= 2
+cluster: $(STAMP)
+	DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/imwallet_cluster} \
+	REDIS_URL=$${REDIS_URL:-redis://127.0.0.1:6379/0} REDIS_NAMESPACE=$${REDIS_NAMESPACE:-imwallet-cluster} \
+		$(BIN)/imwallet cluster --instances $(N) --port $${PORT:-8000}
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

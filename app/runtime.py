@@ -57,7 +57,7 @@ class Runtime:
             settings=settings,
             hasher=Hasher(key=settings.key_bytes, cheap=settings.password_hash_profile == "cheapest",
                           threads=settings.hash_threads),
-            keyring=Keyring(settings.key_bytes),
+            keyring=Keyring(settings.key_bytes, settings.previous_key_bytes),
             limiter=Limiter(settings.redis_url, pool, namespace=settings.redis_namespace),
             outbox_waker=_NoWaker(),
             events_waker=_NoWaker(),

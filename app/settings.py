@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import json
 import logging
-import secrets
 from functools import cached_property
-from typing import Any, Literal
+from pathlib import Path
+from typing import Annotated, Any, Literal
 
-from pydantic import Field, SecretStr, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from app.origins import OriginPolicy, origin_policy
+from app.security.dev_secret import persisted_secret
 
 log = logging.getLogger(__name__)
 
@@ -25,6 +29,10 @@ class Settings(BaseSettings):
     redis_url: str | None = None
     redis_namespace: str = "imwallet"
     secret_key: SecretStr | None = None
+    # Retired keys, still accepted for values made under them (see app/security/keyed.py).
+    previous_secret_keys: Annotated[list[SecretStr], NoDecode] = Field(default_factory=list)
+    # Where development keeps its generated SECRET_KEY; default: `.imwallet/` beside the SQLite file.
+    data_dir: str | None = None
 
     smtp_host: str | None = None
     smtp_port: int = 25
@@ -41,7 +49,11 @@ class Settings(BaseSettings):
 
     graphiql: bool | None = None
     introspection: bool | None = None
-    allowed_origins: list[str] = Field(default_factory=list)
+    # Browser origins allowed to call the API and open its websocket (CORS and the websocket
+    # handshake share it); JSON list or comma-separated. Loopback origins on any port are added
+    # outside production unless ALLOW_LOCALHOST_ORIGINS=false.
+    allowed_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    allow_localhost_origins: bool | None = None
     legacy_graphql_ws: bool = False
     max_body_bytes: int = 64 * 1024
     max_query_depth: int = 10
@@ -80,10 +92,22 @@ class Settings(BaseSettings):
     # Tests only: start the clock this far in the future (see app/clock.py); production refuses it.
     clock_offset_seconds: float = 0.0
 
+    # Log lines: "json" or "text"; unset: JSON in production, text elsewhere (server/logs.py).
+    log_format: Literal["json", "text"] | None = None
+    log_level: str = "INFO"
+
     outbox_poll_seconds: float = 0.5
     mail_retry_base_seconds: float = 1.0
     mail_retry_cap_seconds: float = 300.0
     mail_give_up_seconds: float = 24 * 3600
+
+    @field_validator("allowed_origins", "previous_secret_keys", mode="before")
+    @classmethod
+    def _origins_list(cls, value: object) -> object:
+        if isinstance(value, str):
+            text = value.strip()
+            return json.loads(text) if text.startswith("[") else [o for o in text.split(",") if o.strip()]
+        return value
 
     @model_validator(mode="after")
     def _refuse_weak_production(self) -> Settings:
@@ -106,12 +130,28 @@ class Settings(BaseSettings):
 
     @cached_property
     def key_bytes(self) -> bytes:
-        """The server secret; generated per process (and warned about) outside production."""
-        if self.secret_key is not None:
+        """The server secret; outside production, generated once and kept in the data folder."""
+        if self.secret_key is not None and self.secret_key.get_secret_value():
             return self.secret_key.get_secret_value().encode()
-        log.warning("SECRET_KEY is not set: using a random key; hashes of PINs and documents "
-                    "will not survive a restart. Set SECRET_KEY outside throwaway development.")
-        return secrets.token_bytes(32)
+        return persisted_secret(self.data_path)
+
+    @property
+    def previous_key_bytes(self) -> list[bytes]:
+        return [k.get_secret_value().encode() for k in self.previous_secret_keys if k.get_secret_value()]
+
+    @property
+    def data_path(self) -> Path:
+        if self.data_dir:
+            return Path(self.data_dir)
+        if self.database_url.startswith("sqlite://") and ":memory:" not in self.database_url:
+            return Path(self.database_url.removeprefix("sqlite://").split("?")[0]).parent / ".imwallet"
+        return Path(".imwallet")
+
+    @cached_property
+    def origins(self) -> OriginPolicy:
+        localhost = self.allow_localhost_origins
+        return origin_policy(self.allowed_origins,
+                             localhost=self.imwallet_env != "production" if localhost is None else localhost)
 
     @property
     def graphiql_enabled(self) -> bool:
@@ -145,5 +185,9 @@ def _cli_config() -> dict[str, Any]:
     return Settings().tortoise_config()
 
 
-# For the `tortoise -c app.settings.TORTOISE_ORM ...` migration CLI.
-TORTOISE_ORM = _cli_config()
+def __getattr__(name: str) -> Any:
+    # For the `tortoise -c app.settings.TORTOISE_ORM ...` migration CLI; read on use, not on import,
+    # so importing settings neither reads the environment nor logs before logging is configured.
+    if name == "TORTOISE_ORM":
+        return _cli_config()
+    raise AttributeError(name)

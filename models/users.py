@@ -73,6 +73,8 @@ class Identity(Model):
     real_name = fields.CharField(max_length=100)
     document_type = fields.CharField(max_length=32)
     document_hash = fields.CharField(max_length=64, unique=True)
+    # Which server key made document_hash (app/security/keyed.py); empty: made before key ids.
+    document_key_id = fields.CharField(max_length=16, default="")
     document_masked = fields.CharField(max_length=32)
     date_of_birth = fields.DateField()
     verified_at = fields.DatetimeField(auto_now_add=True)

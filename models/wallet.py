@@ -197,6 +197,8 @@ class Card(Model):
     processor_token = fields.CharField(max_length=100, default="")
     fingerprint = fields.CharField(max_length=64, db_index=True)
     active_fingerprint = fields.CharField(max_length=64, null=True, unique=True)
+    # Which server key made the fingerprints (app/security/keyed.py); empty: made before key ids.
+    fingerprint_key_id = fields.CharField(max_length=16, default="")
     status = fields.CharEnumField(CardStatus, max_length=8, default=CardStatus.PENDING)
     code_attempts = fields.IntField(default=0)
     created_at = fields.DatetimeField(auto_now_add=True)

@@ -23,6 +23,7 @@ from app.settings import Settings
 from schema.chat.mutations import ChatMutation
 from schema.chat.queries import ChatQuery
 from schema.extensions import CleanVariables, MaskUnexpectedErrors, NoBadCharacters, SensitiveFieldsOnce
+from schema.observability import OperationMetrics
 from schema.scalars import SCALAR_MAP
 from schema.users.mutations import UserMutation
 from schema.users.queries import UserQuery
@@ -58,6 +59,7 @@ def build_schema(settings: Settings) -> strawberry.Schema:
         MaskUnexpectedErrors,
         lambda: ParserCache(maxsize=512),
         lambda: ValidationCache(maxsize=512),
+        OperationMetrics,
     ]
     if not settings.introspection_enabled:
         extensions.append(DisableIntrospection)

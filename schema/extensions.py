@@ -8,6 +8,7 @@ from collections import Counter
 from collections.abc import Iterator
 from typing import Any
 
+from asgi_correlation_id import correlation_id
 from graphql import (
     FieldNode,
     FragmentDefinitionNode,
@@ -126,7 +127,7 @@ class MaskUnexpectedErrors(MaskErrors):
         if isinstance(original, DomainError):
             return GraphQLError(original.message, nodes=error.nodes, path=error.path,
                                 extensions={"code": original.code.value})
-        reference = uuid.uuid4().hex[:12]
+        reference = correlation_id.get() or uuid.uuid4().hex[:12]  # the request id, as in X-Request-Id
         log.error("unexpected error %s at %s", reference, error.path, exc_info=error.original_error)
         return GraphQLError(f"Unexpected error. Quote reference {reference} to support.",
                             nodes=error.nodes, path=error.path,

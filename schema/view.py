@@ -94,6 +94,9 @@ class GraphQLApp(GraphQL[Context, None]):
         )
         self.rt = rt
 
+    def is_websocket_origin_allowed(self, request: WebSocket, origin: str) -> bool:
+        return self.rt.settings.origins.allows(origin)  # the CORS policy (app/origins.py), one list for both
+
     async def get_context(self, request: Request | WebSocket, response: Any) -> Context:
         client = request.client.host if request.client else "unknown"
         ctx = Context(request=request, response=response, rt=self.rt, client_address=client)

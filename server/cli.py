@@ -5,13 +5,26 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import logging.config
+import os
+import shutil
 import sys
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 
 import uvicorn
+from pydantic import ValidationError
 from tortoise import Tortoise
 from tortoise.migrations.api import migrate as tortoise_migrate
 
 from app.settings import Settings
+from server.logs import log_config
+
+# Read by prometheus_client when app.metrics is imported; this process (the supervisor) must not
+# import it before the folder exists, so nothing here imports server.observability.
+MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 
 
 async def apply_migrations(settings: Settings) -> None:
@@ -22,14 +35,42 @@ async def apply_migrations(settings: Settings) -> None:
 
 def _serve(args: argparse.Namespace) -> int:
     settings = Settings()
-    asyncio.run(apply_migrations(settings))
+    if not args.skip_migrations:
+        asyncio.run(apply_migrations(settings))
     if args.workers > 1 and not settings.is_postgres:
         print("SQLite serves one process only: use DATABASE_URL=postgres://... for --workers > 1",
               file=sys.stderr)
         return 2
-    uvicorn.run("server.main:app", host=args.host, port=args.port, workers=args.workers, lifespan="on",
-                ws_max_size=settings.max_body_bytes, proxy_headers=True)
+    with _metrics_across_workers(args.workers):
+        uvicorn.run("server.main:app", host=args.host, port=args.port, workers=args.workers, lifespan="on",
+                    ws_max_size=settings.max_body_bytes, proxy_headers=True, log_config=log_config(settings))
     return 0
+
+
+@contextmanager
+def _metrics_across_workers(workers: int) -> Iterator[None]:
+    """Several workers write their metrics to files in one folder, which /metrics sums (set before
+    any worker imports prometheus_client). An operator's PROMETHEUS_MULTIPROC_DIR is used as given."""
+    given = os.environ.get(MULTIPROC_ENV)
+    if workers <= 1 and not given:
+        yield
+        return
+    path = Path(given) if given else Path(tempfile.mkdtemp(prefix="imwallet-metrics-"))
+    path.mkdir(parents=True, exist_ok=True)
+    for stale in path.glob("*.db"):  # values from a previous run would be summed in
+        stale.unlink()
+    os.environ[MULTIPROC_ENV] = str(path)
+    try:
+        yield
+    finally:
+        if not given:
+            shutil.rmtree(path, ignore_errors=True)
+
+
+def _cluster(args: argparse.Namespace) -> int:
+    from server.cluster import run_cluster
+
+    return run_cluster(args.instances, args.host, args.port)
 
 
 def _migrate(_: argparse.Namespace) -> int:
@@ -116,7 +157,14 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--workers", type=int, default=1)
+    serve.add_argument("--skip-migrations", action="store_true",
+                       help="serve without applying pending migrations (after `imwallet migrate`)")
     serve.set_defaults(func=_serve)
+    cluster = sub.add_parser("cluster", help="run N instances on consecutive ports against PostgreSQL and Redis")
+    cluster.add_argument("--instances", "-n", type=int, default=2)
+    cluster.add_argument("--host", default="127.0.0.1")
+    cluster.add_argument("--port", type=int, default=8000, help="the first instance's port")
+    cluster.set_defaults(func=_cluster)
     sub.add_parser("migrate", help="apply pending migrations").set_defaults(func=_migrate)
     sub.add_parser("audit", help="check every ledger invariant; exit 1 on any breach").set_defaults(func=_audit)
     agent = sub.add_parser("create-support-agent",
@@ -135,7 +183,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logging.disable(logging.CRITICAL)  # what settings log is logged again, formatted, by the command
+    try:
+        logging.config.dictConfig(log_config(Settings()))
+    except ValidationError as exc:  # e.g. production without SECRET_KEY: say why, without a traceback
+        print(f"imwallet: refusing to start: {exc}", file=sys.stderr)
+        return 2
+    finally:
+        logging.disable(logging.NOTSET)
     args = build_parser().parse_args(argv)
     return int(args.func(args))
 

@@ -6,11 +6,9 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.applications import Starlette
-from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
 from tortoise import Tortoise
 from tortoise.contrib.starlette import RegisterTortoise
@@ -20,7 +18,8 @@ from app.runtime import Runtime
 from app.settings import Settings
 from schema import build_schema
 from server.graphiql import GraphQLWithLocalIDE, assets_route
-from server.limits_middleware import BodySizeLimit
+from server.middleware import middleware_stack
+from server.observability import metrics_endpoint, process_exited
 from subscriptions.bus import build_bus
 from subscriptions.relay import EventsRelay
 
@@ -51,6 +50,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 await bus.stop()
                 await delivery.stop()
                 await rt.aclose()
+                process_exited()
 
     async def healthz(_: Request) -> Response:
         return JSONResponse({"status": "ok"})
@@ -63,19 +63,16 @@ def create_app(settings: Settings | None = None) -> Starlette:
             return JSONResponse({"status": "unavailable", "database": "down"}, status_code=503)
         return JSONResponse({"status": "ready"})
 
-    async def metrics(_: Request) -> Response:
-        return PlainTextResponse(generate_latest().decode(), media_type=CONTENT_TYPE_LATEST)
-
     application = Starlette(
         routes=[
             Route("/graphql", graphql, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", graphql),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
-            Route("/metrics", metrics),
+            Route("/metrics", metrics_endpoint(rt)),
             *([assets_route()] if settings.graphiql_enabled else []),
         ],
-        middleware=[Middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)],
+        middleware=middleware_stack(settings),
         lifespan=lifespan,
     )
     application.state.runtime = rt  # for operator tools and tests that inspect counters

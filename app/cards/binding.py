@@ -51,8 +51,8 @@ async def bind_card(rt: Runtime, user: User, *, number: str, expiry_month: int, 
         raise InvalidInput("holderName", "must be the name on your verified identity")
     await verify_pin(rt, user.id, pin)
     # After the PIN: whether a card number is linked somewhere is not for a stolen session to probe.
-    fingerprint = rt.keyring.fingerprint("card", number)
-    if await Card.filter(active_fingerprint=fingerprint).exists():
+    fingerprint = rt.keyring.keyed("card", number)
+    if await Card.filter(active_fingerprint__in=rt.keyring.candidates("card", number)).exists():
         raise AlreadyExists("This card is already linked to a wallet.")
     await rt.limiter.hit(f"bind-card:{user.id}", BINDINGS_PER_DAY, 86400)
     answer = await processor_for(rt).tokenise(
@@ -65,7 +65,7 @@ async def bind_card(rt: Runtime, user: User, *, number: str, expiry_month: int, 
         await Card.filter(user_id=user.id, status=CardStatus.PENDING).update(status=CardStatus.FAILED)
         return await Card.create(user=user, brand=rule.brand, last4=number[-4:], expiry_month=month,
                                  expiry_year=year, holder_name=holder, processor_token=answer.token,
-                                 fingerprint=fingerprint)
+                                 fingerprint=fingerprint.digest, fingerprint_key_id=fingerprint.key_id)
 
 
 async def confirm_binding(rt: Runtime, user: User, binding_id: int, code: str) -> Card:

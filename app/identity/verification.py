@@ -21,15 +21,22 @@ async def submit_identity(rt: Runtime, user: User, *, real_name: str, document_t
     check_adult(date_of_birth)
     if await Identity.filter(user=user).exists():
         raise AlreadyExists("Your identity is already verified.")
-    digest = rt.keyring.fingerprint("document", f"{doc.type}:{doc.number}")
+    document = f"{doc.type}:{doc.number}"
+    keyed = rt.keyring.keyed("document", document)
+    # The unique index sees digests under one key only; one under a retired key is looked up.
+    if await Identity.filter(document_hash__in=rt.keyring.candidates("document", document)).exists():
+        raise _document_in_use()
     try:
         async with in_transaction():
             return await Identity.create(user=user, real_name=real_name, document_type=doc.type,
-                                         document_hash=digest, document_masked=doc.masked,
-                                         date_of_birth=date_of_birth)
+                                         document_hash=keyed.digest, document_key_id=keyed.key_id,
+                                         document_masked=doc.masked, date_of_birth=date_of_birth)
     except IntegrityError as exc:
-        raise IdentityRejected("DOCUMENT_IN_USE",
-                               "This document is already verified on another account.") from exc
+        raise _document_in_use() from exc
+
+
+def _document_in_use() -> IdentityRejected:
+    return IdentityRejected("DOCUMENT_IN_USE", "This document is already verified on another account.")
 
 
 async def check_document_owner(rt: Runtime, user: User, document_number: str) -> None:
@@ -38,6 +45,9 @@ async def check_document_owner(rt: Runtime, user: User, document_number: str) ->
     if identity is None:
         raise InvalidInput("documentNumber", "verify your identity first")
     number = document_number.strip().upper()
-    digest = rt.keyring.fingerprint("document", f"{identity.document_type}:{number}")
-    if digest != identity.document_hash:
+    document = f"{identity.document_type}:{number}"
+    if not rt.keyring.matches("document", document, identity.document_hash, identity.document_key_id):
         raise InvalidInput("documentNumber", "does not match your verified document")
+    if identity.document_key_id != rt.keyring.key_id:  # re-key on the first check after a rotation
+        keyed = rt.keyring.keyed("document", document)
+        await Identity.filter(id=identity.id).update(document_hash=keyed.digest, document_key_id=keyed.key_id)

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F
 
+from app import metrics
 from app.errors import InsufficientFunds
 from models import AccountKind, EntryKind, Journal, JournalKind, LedgerAccount, LedgerEntry, User
 
@@ -59,6 +60,8 @@ async def post(kind: JournalKind, transfer_id: int, lines: Sequence[Line], descr
                                    amount_minor=line.amount_minor, balance_after_minor=after,
                                    counterparty_id=line.counterparty_id))
     await LedgerEntry.bulk_create(entries)
+    metrics.transfer_posted(kind.value, sum(x.amount_minor for x in lines if x.amount_minor > 0),
+                            lines[0].account.currency)
     return journal
 
 

@@ -16,6 +16,7 @@ from datetime import UTC, datetime, timedelta
 import httpx
 from tortoise.transactions import in_transaction
 
+from app import metrics
 from app.mail.transports import PermanentFailure, TemporaryFailure, send_mail, send_sms
 from app.runtime import Runtime
 from models.events import Channel, DeliveryStatus, OutboundMessage
@@ -100,6 +101,7 @@ class DeliveryWorker:
         await OutboundMessage.filter(id=msg.id).update(
             status=status, body_sealed="", last_error=error[:300], attempts=msg.attempts + 1,
             sent_at=datetime.now(UTC) if status == DeliveryStatus.SENT else None)
+        metrics.delivery_finished(msg.channel.value, status.value)
         log.info("message %s %s %s", msg.id, status.value, error)
 
     async def _retry(self, msg: OutboundMessage, error: str) -> None:
@@ -112,4 +114,5 @@ class DeliveryWorker:
         delay *= random.uniform(0.8, 1.2)
         await OutboundMessage.filter(id=msg.id).update(
             attempts=msg.attempts + 1, last_error=error[:300], next_attempt_at=now + timedelta(seconds=delay))
+        metrics.delivery_retried(msg.channel.value)
         log.info("message %s retry in %.1fs after %s", msg.id, delay, error)

@@ -15,6 +15,7 @@ from datetime import UTC, datetime, timedelta
 
 from tortoise.expressions import F
 
+from app import metrics
 from app.errors import InvalidPin, PinLocked, Requirement, TemporarilyUnavailable, VerificationRequired
 from app.pin.rules import PIN_DIGITS
 from app.runtime import Runtime
@@ -84,5 +85,6 @@ async def _settle(rt: Runtime, pin_id: int, *, ok: bool) -> int:
     row = await PaymentPin.get(id=pin_id)
     if row.failed_attempts >= limit:
         until = datetime.now(UTC) + timedelta(seconds=rt.settings.pin_lock_seconds)
-        await PaymentPin.filter(id=pin_id, locked_until__isnull=True).update(locked_until=until)
+        if await PaymentPin.filter(id=pin_id, locked_until__isnull=True).update(locked_until=until):
+            metrics.pin_locked()
     return max(0, limit - row.failed_attempts)

@@ -9,7 +9,6 @@ number of parallel guesses can spend at most `code_max_attempts` of them.
 
 from __future__ import annotations
 
-import hmac
 import secrets
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
@@ -17,6 +16,7 @@ from enum import StrEnum
 from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
+from app import metrics
 from app.errors import InvalidCode
 from app.mail import outbox
 from app.runtime import Runtime
@@ -78,6 +78,7 @@ async def issue(rt: Runtime, *, channel: Channel, destination: str, purpose: Pur
                                       expires_at=now + timedelta(seconds=ttl))
         await outbox.enqueue(rt, channel=channel, recipient=destination,
                              subject="Your imwallet code", body=text)
+    metrics.code_sent(channel.value, purpose.value)
     rt.outbox_waker.wake()
 
 
@@ -97,7 +98,7 @@ async def consume(rt: Runtime, *, destination: str, purpose: Purpose, code: str,
         id=latest.id, attempts__lt=limit, consumed_at__isnull=True).update(attempts=F("attempts") + 1)
     if not counted:
         raise InvalidCode(attempts_left=0)
-    if not hmac.compare_digest(latest.code_hash, _hash(rt, destination, purpose, code)):
+    if not rt.keyring.matches("code", f"{purpose}:{destination}:{code}", latest.code_hash):
         await latest.refresh_from_db(fields=["attempts"])
         raise InvalidCode(attempts_left=max(0, limit - latest.attempts))
     burned = await VerificationCode.filter(id=latest.id, consumed_at__isnull=True).update(consumed_at=now)

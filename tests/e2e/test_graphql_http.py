@@ -244,9 +244,10 @@ async def test_a_database_fault_is_masked_with_a_reference_the_log_carries(
     assert response.status_code == 200
     assert body["data"] == {"me": {"displayName": "Alice", "identity": None}}
     [error] = body["errors"]
-    match = re.fullmatch(r"Unexpected error\. Quote reference ([0-9a-f]{12}) to support\.", error["message"])
+    match = re.fullmatch(r"Unexpected error\. Quote reference ([0-9a-f]{32}) to support\.", error["message"])
     assert match, error
     assert error["extensions"] == {"code": "INTERNAL_SERVER_ERROR", "reference": match.group(1)}
+    assert response.headers["x-request-id"] == match.group(1)  # the request id, also on every log line
     assert "identities" not in json.dumps(body)
     logged = [r for r in caplog.records if r.name == "imwallet.graphql" and match.group(1) in r.getMessage()]
     assert len(logged) == 1

@@ -35,13 +35,15 @@ def _environment(settings: Settings) -> dict[str, str]:
 
 
 @asynccontextmanager
-async def worker_server(settings: Settings, workers: int = 2, **env: str) -> AsyncIterator[str]:
+async def worker_server(settings: Settings, workers: int = 2, log_path: str | None = None,
+                        **env: str) -> AsyncIterator[str]:
     """Serve with `imwallet serve --workers N` (extra settings as environment variables, e.g.
-    WS_SUBSCRIBER_QUEUE_SIZE="64"); yields the base URL, stops the process after.
+    WS_SUBSCRIBER_QUEUE_SIZE="64"); yields the base URL, stops the process after. Its output goes
+    to `log_path` when given.
     """
     port = free_port()
     imwallet = os.path.join(os.path.dirname(sys.executable), "imwallet")
-    with tempfile.TemporaryFile() as log:
+    with open(log_path, "w+b") if log_path else tempfile.TemporaryFile() as log:
         process = subprocess.Popen([imwallet, "serve", "--port", str(port), "--workers", str(workers)],
                                    env={**_environment(settings), **env}, stdout=log, stderr=log)
         base_url = f"http://127.0.0.1:{port}"
