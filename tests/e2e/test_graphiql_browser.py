@@ -11,34 +11,27 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import re
 import shutil
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import pytest
 import pytest_asyncio
 
 from app.settings import Settings
 from tests.support import databases
+from tests.support.browser import needs_chromium, offline_browser
 from tests.support.client import GraphQLClient
 from tests.support.embedded import EmbeddedServer, embedded_server, run_demo_command
 
-CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "browser"
-# Loopback only: every other host fails to resolve, and any request to one is aborted and recorded.
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-default-apps", "--disable-sync", "--no-first-run",
-                 "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1"]
 
 pytestmark = [
     pytest.mark.skipif(databases.backend() == "postgres",
                        reason="the embedded-default scenario (SQLite, one process): runs in the sqlite pass"),
-    pytest.mark.skipif(not os.path.exists(CHROMIUM) and not os.environ.get("CI"),
-                       reason="needs Debian's chromium (apt-get install chromium); .ci/run installs it"),
+    needs_chromium,
 ]
 
 ME = "query Me { me { displayName eventsCursor wallet { balance { amount currency } } } }"
@@ -88,9 +81,6 @@ async def response_json(page: Any, predicate: str, timeout_s: float = 15.0) -> d
 
 
 async def test_graphiql_offline_signs_in_queries_mutates_and_receives_a_receipt(embedded: EmbeddedServer) -> None:
-    from playwright.async_api import async_playwright
-
-    assert os.path.exists(CHROMIUM), "install Debian's chromium: apt-get install -y chromium"
     server = embedded
     shutil.rmtree(ARTIFACTS, ignore_errors=True)
     ARTIFACTS.mkdir(parents=True)
@@ -103,25 +93,8 @@ async def test_graphiql_offline_signs_in_queries_mutates_and_receives_a_receipt(
     assert links[0] == f"{server.base_url}/graphql#token={tokens[0]}"
     alice_link, bob_token = links[0], tokens[1]
 
-    blocked: list[str] = []
-    sockets: list[str] = []
-    problems: list[str] = []
-    async with async_playwright() as pw:
-        browser = await pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        context = await browser.new_context(viewport={"width": 1400, "height": 900})
-
-        async def only_loopback(route: Any) -> None:
-            if urlsplit(route.request.url).hostname == "127.0.0.1":
-                await route.continue_()
-            else:
-                blocked.append(route.request.url)
-                await route.abort("internetdisconnected")
-
-        await context.route("**/*", only_loopback)
-        page = await context.new_page()
-        page.on("websocket", lambda ws: sockets.append(ws.url))
-        page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
-        page.on("pageerror", lambda e: problems.append(str(e)))
+    async with offline_browser() as browser:
+        page = browser.page
 
         # When the developer opens Alice's link, GraphiQL renders with her token in the headers
         await page.goto(alice_link)
@@ -173,9 +146,8 @@ async def test_graphiql_offline_signs_in_queries_mutates_and_receives_a_receipt(
             "balanceAfter": {"amount": "469.16"},  # 487.66 - 25.00 + 6.50
             "counterpartyName": "Bob", "memo": "coffee from the browser test"}
         assert event["paymentReceipts"]["cursor"].isdigit()
-        await browser.close()
 
     # Then nothing left the machine, the socket was this server's, and the page logged no error
-    assert blocked == []
-    assert set(sockets) == {server.ws_url}
-    assert problems == [], problems
+    assert browser.blocked == []
+    assert set(browser.sockets) == {server.ws_url}
+    assert browser.problems == []
