@@ -6,8 +6,10 @@ GraphQL type through one table, so no resolver invents error strings.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import functools
+from collections.abc import Awaitable, Callable
 from datetime import datetime
+from typing import Any, ParamSpec, TypeVar
 
 import strawberry
 
@@ -118,6 +120,27 @@ def from_domain(exc: domain.DomainError) -> Error:
         if build is not None:
             return build(exc)
     raise exc
+
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def errors_as_data(resolver: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[R]]:
+    """The one way a domain error leaves a resolver: as the member of its result union.
+
+    Put it under `@strawberry.mutation(...)`; the resolver then just calls its service and returns
+    the success type. Anything that is not a DomainError still propagates (and is masked).
+    """
+    @functools.wraps(resolver)
+    async def resolve(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return await resolver(*args, **kwargs)
+        except domain.DomainError as exc:
+            result: Any = from_domain(exc)
+            return result
+
+    return resolve
 
 
 def _simple(gql_type: type) -> Builder:
