@@ -42,11 +42,14 @@ def create_app(settings: Settings | None = None) -> Starlette:
                             redis_url=settings.redis_url, command_pool=rt.redis_pool)
             relay = EventsRelay(settings, bus)
             rt.signals, rt.events_waker = bus, relay
+            bus.session_listeners.append(graphql.sockets)
             await bus.start()
             relay.start()
+            graphql.sockets.start()
             try:
                 yield
             finally:
+                await graphql.sockets.stop()
                 await relay.stop()
                 await bus.stop()
                 await delivery.stop()

@@ -76,6 +76,8 @@ class Settings(BaseSettings):
     message_edit_seconds: int = 24 * 3600
     typing_ttl_seconds: float = 6.0
     session_recheck_seconds: float = 3.0
+    # Per-process cache of session lookups (on only while the bus is connected; see app/identity/sessions.py).
+    session_cache_seconds: float = 30.0
     event_retention_days: int = 30
     # Tests only: start the clock this far in the future (see app/clock.py); production refuses it.
     clock_offset_seconds: float = 0.0

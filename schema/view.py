@@ -23,6 +23,8 @@ from app.identity import sessions
 from app.runtime import Runtime
 from schema.context import Context
 from schema.extensions import has_bad_characters
+from schema.json_limits import MAX_JSON_DEPTH, text_too_deep
+from schema.websocket import SocketSessions, TransportWSHandler
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
 # Machine-readable codes for requests refused before GraphQL runs, keyed by HTTP status.
@@ -63,6 +65,8 @@ def wants_graphql_response_json(accept: str) -> bool:
 
 
 class GraphQLApp(GraphQL[Context, None]):
+    graphql_transport_ws_handler_class = TransportWSHandler
+
     def __init__(self, schema: BaseSchema, rt: Runtime) -> None:
         s = rt.settings
         protocols = (GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL) if s.legacy_graphql_ws \
@@ -76,13 +80,14 @@ class GraphQLApp(GraphQL[Context, None]):
             allowed_origins=s.allowed_origins,
         )
         self.rt = rt
+        self.sockets = SocketSessions(rt)
 
     async def get_context(self, request: Request | WebSocket, response: Any) -> Context:
         client = request.client.host if request.client else "unknown"
         ctx = Context(request=request, response=response, rt=self.rt, client_address=client)
         auth = request.headers.get("authorization", "")
         if isinstance(request, Request) and auth[:7].lower() == "bearer ":
-            ctx.session = await sessions.authenticate(auth[7:].strip())
+            ctx.session = await sessions.authenticate(self.rt, auth[7:].strip())
         return ctx
 
     async def on_ws_connect(self, context: Context) -> dict[str, object] | None:
@@ -94,7 +99,7 @@ class GraphQLApp(GraphQL[Context, None]):
             raise ConnectionRejectionError({"reason": "authToken must be a string"})
         if token[:7].lower() == "bearer ":
             token = token[7:]
-        context.session = await sessions.authenticate(token.strip())
+        context.session = await sessions.authenticate(self.rt, token.strip())
         if context.session is None:
             raise ConnectionRejectionError({"reason": "invalid or expired session"})
         return {"userId": context.session.user_id}
@@ -124,7 +129,19 @@ class GraphQLApp(GraphQL[Context, None]):
                 raise RequestRefused(405, "Mutations must be sent with POST.", "METHOD_NOT_ALLOWED") from exc
             raise
 
+    def decode_json(self, data: str | bytes) -> object:
+        # websocket frames: too deep or not JSON closes the socket with 4400 (strawberry's handler)
+        if text_too_deep(data):
+            raise json.JSONDecodeError(f"nested deeper than {MAX_JSON_DEPTH} levels", "", 0)
+        try:
+            return json.loads(data, parse_constant=_refuse_constant)
+        except (ValueError, RecursionError) as exc:
+            raise json.JSONDecodeError(str(exc)[:100], "", 0) from None
+
     def parse_json(self, data: str | bytes) -> Any:
+        if text_too_deep(data):
+            raise RequestRefused(400, f"JSON nested deeper than {MAX_JSON_DEPTH} levels is refused.",
+                                 "JSON_TOO_DEEP")
         try:
             parsed = json.loads(data, parse_constant=_refuse_constant)
         except (ValueError, UnicodeDecodeError) as exc:

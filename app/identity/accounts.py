@@ -90,6 +90,7 @@ async def reset_password(rt: Runtime, *, phone: str, code: str, new_password: st
     async with in_transaction():
         await User.filter(id=user.id).update(password_hash=password_hash)
         await sessions.revoke_all(user.id)
+    await sessions.announce_ended(rt, user.id)
 
 
 async def add_email(rt: Runtime, user: User, email: str) -> None:

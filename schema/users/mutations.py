@@ -158,6 +158,7 @@ class UserMutation:
         viewer = info.context.require_viewer()
         assert info.context.session is not None
         await sessions.revoke(viewer, info.context.session.id)
+        await sessions.announce_ended(info.context.rt, viewer.id)
         return Done()
 
     @strawberry.mutation(description="End every session of this account, this one included.")
@@ -165,6 +166,7 @@ class UserMutation:
     async def logout_everywhere(self, info: Info) -> SessionResult:
         viewer = info.context.require_viewer()
         await sessions.revoke_all(viewer.id)
+        await sessions.announce_ended(info.context.rt, viewer.id)
         return Done()
 
     @strawberry.mutation(description="End one of this account's sessions (see `me.sessions`).")
@@ -172,6 +174,7 @@ class UserMutation:
     async def revoke_session(self, info: Info, input: RevokeSessionInput) -> SessionResult:
         viewer = info.context.require_viewer()
         await sessions.revoke(viewer, decode_id(input.session_id, "SessionInfo", "sessionId"))
+        await sessions.announce_ended(info.context.rt, viewer.id)
         return Done()
 
     @strawberry.mutation(description="Add or change the account's email; a VERIFY_EMAIL code is mailed.")
