@@ -17,6 +17,7 @@ from tortoise.contrib.starlette import RegisterTortoise
 
 from app.limits_middleware import BodySizeLimit
 from app.mail.delivery import DeliveryWorker
+from app.redaction import install_log_redaction
 from app.runtime import Runtime
 from app.settings import Settings
 from schema import build_schema
@@ -29,6 +30,7 @@ log = logging.getLogger("imwallet")
 
 def create_app(settings: Settings | None = None) -> Starlette:
     settings = settings or Settings()
+    install_log_redaction()
     rt = Runtime.build(settings)
     graphql = GraphQLApp(build_schema(settings), rt)
 

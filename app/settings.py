@@ -47,6 +47,9 @@ class Settings(BaseSettings):
     max_query_depth: int = 10
     max_aliases: int = 15
     max_tokens: int = 2000
+    max_expanded_fields: int = 2000  # fields once every fragment spread is expanded
+    max_directives: int = 50  # per document, expanded (graphql-armor's default)
+    request_timeout_seconds: float = 10.0  # a query or mutation (HTTP or websocket) that runs longer is ended
     max_page_size: int = 100
     ws_connection_init_timeout_seconds: float = 5.0
     ws_max_subscriptions: int = 20

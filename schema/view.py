@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from datetime import timedelta
 from typing import Any
@@ -24,11 +25,11 @@ from app.runtime import Runtime
 from schema.context import Context
 from schema.extensions import has_bad_characters
 from schema.json_limits import MAX_JSON_DEPTH, text_too_deep
-from schema.websocket import SocketSessions, TransportWSHandler
+from schema.websocket import SocketSessions, TransportWSHandler, is_subscription
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
 # Machine-readable codes for requests refused before GraphQL runs, keyed by HTTP status.
-_REQUEST_ERROR_CODES = {400: "BAD_REQUEST", 404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED"}
+_REQUEST_ERROR_CODES = {400: "BAD_REQUEST", 404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED", 503: "REQUEST_TIMEOUT"}
 
 
 class RequestRefused(HTTPException):
@@ -120,9 +121,17 @@ class GraphQLApp(GraphQL[Context, None]):
     async def execute_single(self, request: Request, request_adapter: Any, sub_response: Response,
                              context: Context, root_value: None, request_data: GraphQLRequestData
                              ) -> ExecutionResult:
+        if isinstance(request_data.query, str) and is_subscription(request_data.query, request_data.operation_name):
+            raise RequestRefused(400, "Subscriptions run over the websocket at /graphql (graphql-transport-ws), "
+                                      "not over HTTP.", "SUBSCRIPTION_OVER_HTTP")
         try:
-            return await super().execute_single(request, request_adapter, sub_response, context, root_value,
-                                                request_data)
+            # Whatever runs away (a slow query, a stuck lock) ends here; a transaction rolls back.
+            async with asyncio.timeout(self.rt.settings.request_timeout_seconds):
+                return await super().execute_single(request, request_adapter, sub_response, context,
+                                                    root_value, request_data)
+        except TimeoutError:
+            raise RequestRefused(503, "The request took too long and was stopped; retry.",
+                                 "REQUEST_TIMEOUT") from None
         except HTTPException as exc:
             # GraphQL over HTTP: a mutation sent with GET is 405 Method Not Allowed, not 400.
             if isinstance(exc.__cause__, InvalidOperationTypeError) and request_adapter.method == "GET":

@@ -9,8 +9,8 @@ import contextlib
 import logging
 from typing import Any
 
-from graphql import GraphQLError
-from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import BaseGraphQLTransportWSHandler
+from graphql import GraphQLError, OperationType, get_operation_ast, parse
+from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import BaseGraphQLTransportWSHandler, Operation
 from strawberry.subscriptions.protocols.graphql_transport_ws.types import Message
 
 from app.identity import sessions
@@ -24,6 +24,7 @@ CLOSE_INVALID_MESSAGE = 4400
 CLOSE_SESSION_ENDED = 4403
 SESSION_ENDED_REASON = "session ended: sign in again"
 MAX_OPERATION_ID_LENGTH = 128
+MAX_TOKENS_TO_CLASSIFY = 10_000  # the schema's own token limit refuses long documents properly
 
 
 def _invalid_frame(message: object) -> str | None:
@@ -55,6 +56,16 @@ def _invalid_frame(message: object) -> str | None:
     return None
 
 
+def is_subscription(query: str, operation_name: str | None) -> bool:
+    """Whether the operation to run is a subscription (False if the document does not parse)."""
+    try:
+        document = parse(query, max_tokens=MAX_TOKENS_TO_CLASSIFY)
+    except GraphQLError:
+        return False  # strawberry's own parse reports it
+    operation = get_operation_ast(document, operation_name)
+    return operation is not None and operation.operation == OperationType.SUBSCRIPTION
+
+
 class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
     """One socket. Registered with the process's SocketSessions once a signed-in init is acknowledged."""
 
@@ -79,6 +90,22 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
             await self.end_session()
             return
         await super().handle_subscribe(message)
+
+    async def run_operation(self, operation: Operation[Context, None]) -> None:
+        """Queries and mutations get the request-time limit; subscriptions live as long as the socket."""
+        if is_subscription(operation.query, operation.operation_name):
+            await super().run_operation(operation)
+            return
+        try:
+            async with asyncio.timeout(self.context.rt.settings.request_timeout_seconds):
+                await super().run_operation(operation)
+        except TimeoutError:
+            error = GraphQLError("The request took too long and was stopped; retry.",
+                                 extensions={"code": "REQUEST_TIMEOUT"})
+            with contextlib.suppress(Exception):
+                await operation.send_operation_message(
+                    {"id": operation.id, "type": "error", "payload": [error.formatted]})
+            self.operations.pop(operation.id, None)
 
     async def end_session(self) -> None:
         """Tell each running operation why it ends, then close the socket."""
