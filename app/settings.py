@@ -38,6 +38,9 @@ class Settings(BaseSettings):
     sms_backend: Literal["log", "webhook"] = "log"
     sms_webhook_url: str | None = None
     card_processor: Literal["sandbox"] = "sandbox"
+    # The sandbox approves any valid unknown number (money from nothing): production refuses it unless
+    # this says, loudly, that the deployment is a demo.
+    allow_sandbox_cards_in_production: bool = False
 
     graphiql: bool | None = None
     introspection: bool | None = None
@@ -105,6 +108,16 @@ class Settings(BaseSettings):
                 raise ValueError("production needs SMS_BACKEND=webhook and SMS_WEBHOOK_URL")
             if not self.smtp_host:
                 raise ValueError("production needs SMTP_HOST (mail would otherwise go to the log)")
+            if self.card_processor == "sandbox":
+                if not self.allow_sandbox_cards_in_production:
+                    raise ValueError("production refuses CARD_PROCESSOR=sandbox: it approves any valid card "
+                                     "number, money from nothing. Configure a real processor, or set "
+                                     "ALLOW_SANDBOX_CARDS_IN_PRODUCTION=true for a demo that holds no money.")
+                log.warning("ALLOW_SANDBOX_CARDS_IN_PRODUCTION=true: the SANDBOX card processor approves any "
+                            "valid card number. This deployment must not hold real money.")
+            # GraphiQL and introspection hand the schema to any prober.
+            if self.graphiql or self.introspection:
+                raise ValueError("production refuses GRAPHIQL=true and INTROSPECTION=true")
             if self.database_url.startswith("sqlite"):
                 log.warning("production on SQLite: run a single process only")
         return self
