@@ -68,7 +68,7 @@ class Settings(BaseSettings):
     code_resend_seconds: int = 60
     code_sends_per_hour_per_destination: int = 5
     code_sends_per_hour_per_address: int = 20
-    login_failures_per_account: int = 10
+    login_failures_per_account: int = 50  # across all addresses; per address pair see accounts.py
     login_failures_per_address: int = 100
     login_failure_window_seconds: int = 900
 

@@ -37,7 +37,7 @@ log = logging.getLogger("imwallet.graphql")
 # Fields that check a secret or move money: at most one of them, once, per document (OWASP
 # "prevent batching for sensitive objects"). Aliases and fragments cannot multiply them.
 SENSITIVE_FIELDS = frozenset({
-    "login", "register", "resetPassword", "requestVerificationCode", "verifyEmail", "addEmail",
+    "login", "loginWithCode", "register", "resetPassword", "requestVerificationCode", "verifyEmail", "addEmail",
     "setPaymentPin", "changePaymentPin", "resetPaymentPin", "openWallet", "bindCard", "confirmCardBinding",
     "removeCard", "topUp", "withdraw", "sendMoney", "payRequest", "submitIdentity",
 })

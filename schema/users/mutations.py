@@ -30,6 +30,7 @@ from schema.ids import decode_id
 from schema.users.inputs import (
     AddEmailInput,
     LoginInput,
+    LoginWithCodeInput,
     RegisterInput,
     RequestVerificationCodeInput,
     ResetPasswordInput,
@@ -72,6 +73,9 @@ RegisterResult = Annotated[
 LoginResult = Annotated[
     SessionPayload | InvalidCredentialsError | InvalidInputError | RateLimitedError | TemporarilyUnavailableError,
     strawberry.union("LoginResult")]
+LoginWithCodeResult = Annotated[
+    SessionPayload | InvalidCodeError | InvalidCredentialsError | InvalidInputError | RateLimitedError
+    | TemporarilyUnavailableError, strawberry.union("LoginWithCodeResult")]
 ResetPasswordResult = Annotated[
     Done | InvalidCodeError | InvalidCredentialsError | InvalidInputError | RateLimitedError,
     strawberry.union("ResetPasswordResult")]
@@ -88,7 +92,7 @@ IdentityResult = Annotated[
 def _destination(info: Info, data: RequestVerificationCodeInput) -> str:
     """Where a code goes: the given phone for sign-up and reset, else the account's own contact."""
     purpose = Purpose(data.purpose)
-    if purpose in (Purpose.REGISTER, Purpose.RESET_PASSWORD):
+    if purpose in (Purpose.REGISTER, Purpose.RESET_PASSWORD, Purpose.LOGIN):
         # These codes prove a phone number: they go by SMS to the number given.
         if data.channel != CodeChannel.SMS:
             raise InvalidInput("channel", "sign-up and password reset codes are sent by SMS")
@@ -142,6 +146,16 @@ class UserMutation:
         token, session = await accounts.login(ctx.rt, phone=input.phone, password=input.password,
                                               device_name=ctx.device_name,
                                               client_address=ctx.client_address)
+        return SessionPayload(token=token, expires_at=session.expires_at, user=User.from_model(session.user))
+
+    @strawberry.mutation(description="Sign in with a LOGIN code sent by SMS; works while too many wrong "
+                                     "passwords hold the password sign-in.")
+    @errors_as_data
+    async def login_with_code(self, info: Info, input: LoginWithCodeInput) -> LoginWithCodeResult:
+        ctx = info.context
+        token, session = await accounts.login_with_code(ctx.rt, phone=input.phone, code=input.code,
+                                                        device_name=ctx.device_name,
+                                                        client_address=ctx.client_address)
         return SessionPayload(token=token, expires_at=session.expires_at, user=User.from_model(session.user))
 
     @strawberry.mutation(description="Set a new login password with a RESET_PASSWORD code; "
