@@ -7,6 +7,7 @@ from typing import Protocol
 
 from redis.asyncio import ConnectionPool
 
+from app.background import Background
 from app.clock import Clock
 from app.identity.session_cache import SessionCache
 from app.redis_client import command_pool
@@ -57,6 +58,7 @@ class Runtime:
     signals: Signals = field(default_factory=_NoSignals)
     clock: Clock = field(default_factory=Clock)
     session_cache: SessionCache = field(default_factory=lambda: SessionCache(0))
+    background: Background = field(default_factory=Background)
 
     @classmethod
     def build(cls, settings: Settings) -> Runtime:
@@ -75,6 +77,7 @@ class Runtime:
         )
 
     async def aclose(self) -> None:
+        await self.background.drain()
         self.hasher.close()
         if self.redis_pool is not None:
             await self.redis_pool.aclose()

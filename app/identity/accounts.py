@@ -28,16 +28,32 @@ def normalise_email(raw: str, field: str = "email") -> str:
         raise InvalidInput(field, "is not a valid email address") from exc
 
 
+# Codes that prove a phone number: whether one is sent depends on whether an account exists, which
+# must not show in the answer or in its timing.
+_ENUMERABLE = frozenset({Purpose.REGISTER, Purpose.RESET_PASSWORD, Purpose.LOGIN})
+
+
 async def request_code(rt: Runtime, *, channel: Channel, purpose: Purpose, destination: str,
                        client_address: str, viewer: User | None) -> None:
-    """Send a code if it makes sense; answer the same whether or not an account exists."""
+    """Send a code if it makes sense; answer the same whether or not an account exists.
+
+    For the purposes that would tell (sign-up, password reset, sign-in), the request does the same
+    work on both paths (the throttles, one existence query, one background task) and answers; the
+    code is issued, or not, in that task after the answer.
+    """
     await codes.throttle_send(rt, destination, client_address)
     exists = await User.filter(phone=destination).exists() if channel == Channel.SMS else False
-    if purpose == Purpose.REGISTER and exists:
-        return  # the owner learns nothing new; an enumerator learns nothing at all
-    if purpose in (Purpose.RESET_PASSWORD, Purpose.LOGIN) and not exists:
+    if purpose not in _ENUMERABLE:
+        await codes.issue(rt, channel=channel, destination=destination, purpose=purpose)
         return
-    await codes.issue(rt, channel=channel, destination=destination, purpose=purpose)
+    send = exists if purpose in (Purpose.RESET_PASSWORD, Purpose.LOGIN) else not exists
+    rt.background.spawn(_issue_if(rt, send, channel=channel, destination=destination, purpose=purpose),
+                        name="code-issue")
+
+
+async def _issue_if(rt: Runtime, send: bool, *, channel: Channel, destination: str, purpose: Purpose) -> None:
+    if send:  # the owner of a taken number learns nothing new; an enumerator learns nothing at all
+        await codes.issue(rt, channel=channel, destination=destination, purpose=purpose)
 
 
 async def register(rt: Runtime, *, phone: str, code: str, password: str, display_name: str,
