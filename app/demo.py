@@ -104,7 +104,7 @@ async def _ready_user(rt: Runtime, p: Person) -> DemoUser:
 
 
 async def _conversations_and_money(rt: Runtime, a: DemoUser, b: DemoUser) -> dict[str, str]:
-    alice, bob = await _model(a), await _model(b)
+    alice, bob = await _model(rt, a), await _model(rt, b)
     direct = await start_conversation(rt, alice, member_ids=[bob.id], title="")
     for author, text in [(alice, "Hi Bob! Lunch tomorrow?"), (bob, "Sure, 12:30 at the noodle place."),
                          (alice, "I'll pay you back for last time.")]:
@@ -122,8 +122,8 @@ async def _conversations_and_money(rt: Runtime, a: DemoUser, b: DemoUser) -> dic
             "requestId": global_id("PaymentRequest", request.id)}
 
 
-async def _model(u: DemoUser) -> User:
-    session = await sessions.authenticate(u.token)
+async def _model(rt: Runtime, u: DemoUser) -> User:
+    session = await sessions.authenticate(rt, u.token)
     assert session is not None
     return await User.get(id=session.user_id)
 

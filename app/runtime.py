@@ -7,7 +7,9 @@ from typing import Protocol
 
 from redis.asyncio import ConnectionPool
 
+from app.background import Background
 from app.clock import Clock
+from app.identity.session_cache import SessionCache
 from app.redis_client import command_pool
 from app.security.hashing import Hasher
 from app.security.keyed import Keyring
@@ -31,9 +33,15 @@ class Signals(Protocol):
 
     async def signal(self, user_ids: list[int], payload: dict[str, object]) -> None: ...
 
+    async def sessions_ended(self, user_id: int) -> None:
+        """Tell every process that some of this user's sessions were revoked."""
+
 
 class _NoSignals:
     async def signal(self, user_ids: list[int], payload: dict[str, object]) -> None:
+        return None
+
+    async def sessions_ended(self, user_id: int) -> None:
         return None
 
 
@@ -49,6 +57,8 @@ class Runtime:
     redis_pool: ConnectionPool | None = None
     signals: Signals = field(default_factory=_NoSignals)
     clock: Clock = field(default_factory=Clock)
+    session_cache: SessionCache = field(default_factory=lambda: SessionCache(0))
+    background: Background = field(default_factory=Background)
 
     @classmethod
     def build(cls, settings: Settings) -> Runtime:
@@ -63,9 +73,11 @@ class Runtime:
             events_waker=_NoWaker(),
             redis_pool=pool,
             clock=Clock(settings.clock_offset_seconds),
+            session_cache=SessionCache(settings.session_cache_seconds),
         )
 
     async def aclose(self) -> None:
+        await self.background.drain()
         self.hasher.close()
         if self.redis_pool is not None:
             await self.redis_pool.aclose()

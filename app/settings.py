@@ -46,6 +46,9 @@ class Settings(BaseSettings):
     sms_backend: Literal["log", "webhook"] = "log"
     sms_webhook_url: str | None = None
     card_processor: Literal["sandbox"] = "sandbox"
+    # The sandbox approves any valid unknown number (money from nothing): production refuses it unless
+    # this says, loudly, that the deployment is a demo.
+    allow_sandbox_cards_in_production: bool = False
 
     graphiql: bool | None = None
     introspection: bool | None = None
@@ -59,6 +62,9 @@ class Settings(BaseSettings):
     max_query_depth: int = 10
     max_aliases: int = 15
     max_tokens: int = 2000
+    max_expanded_fields: int = 2000  # fields once every fragment spread is expanded
+    max_directives: int = 50  # per document, expanded (graphql-armor's default)
+    request_timeout_seconds: float = 10.0  # a query or mutation (HTTP or websocket) that runs longer is ended
     max_page_size: int = 100
     ws_connection_init_timeout_seconds: float = 5.0
     ws_max_subscriptions: int = 20
@@ -74,7 +80,7 @@ class Settings(BaseSettings):
     code_resend_seconds: int = 60
     code_sends_per_hour_per_destination: int = 5
     code_sends_per_hour_per_address: int = 20
-    login_failures_per_account: int = 10
+    login_failures_per_account: int = 50  # across all addresses; per address pair see accounts.py
     login_failures_per_address: int = 100
     login_failure_window_seconds: int = 900
 
@@ -88,6 +94,8 @@ class Settings(BaseSettings):
     message_edit_seconds: int = 24 * 3600
     typing_ttl_seconds: float = 6.0
     session_recheck_seconds: float = 3.0
+    # Per-process cache of session lookups (on only while the bus is connected; see app/identity/sessions.py).
+    session_cache_seconds: float = 30.0
     event_retention_days: int = 30
     # Tests only: start the clock this far in the future (see app/clock.py); production refuses it.
     clock_offset_seconds: float = 0.0
@@ -124,6 +132,16 @@ class Settings(BaseSettings):
                 raise ValueError("production needs SMS_BACKEND=webhook and SMS_WEBHOOK_URL")
             if not self.smtp_host:
                 raise ValueError("production needs SMTP_HOST (mail would otherwise go to the log)")
+            if self.card_processor == "sandbox":
+                if not self.allow_sandbox_cards_in_production:
+                    raise ValueError("production refuses CARD_PROCESSOR=sandbox: it approves any valid card "
+                                     "number, money from nothing. Configure a real processor, or set "
+                                     "ALLOW_SANDBOX_CARDS_IN_PRODUCTION=true for a demo that holds no money.")
+                log.warning("ALLOW_SANDBOX_CARDS_IN_PRODUCTION=true: the SANDBOX card processor approves any "
+                            "valid card number. This deployment must not hold real money.")
+            # GraphiQL and introspection hand the schema to any prober.
+            if self.graphiql or self.introspection:
+                raise ValueError("production refuses GRAPHIQL=true and INTROSPECTION=true")
             if self.database_url.startswith("sqlite"):
                 log.warning("production on SQLite: run a single process only")
         return self

@@ -1,13 +1,17 @@
 """Error types: every expected failure is a member of a mutation's result union.
 
-Each implements `Error { code, message }`. `from_domain` turns a service's DomainError into its
-GraphQL type through one table, so no resolver invents error strings.
+There is one error hierarchy, the domain's (app/errors.py). Each GraphQL error type here is its
+projection, declared once with `@shows(domain.X)`: its fields are read from the domain error by name
+(or through a converter), so no second table maps one onto the other. `@errors_as_data` is the one
+adapter that turns a raised DomainError into the union member of its nearest class.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import functools
+from collections.abc import Awaitable, Callable
 from datetime import datetime
+from typing import Any, ParamSpec, TypeVar
 
 import strawberry
 
@@ -42,6 +46,62 @@ register_enum(DomainErrorCode, name="ErrorCode", description="Machine-readable e
 })
 
 
+Builder = Callable[[domain.DomainError], "Error"]
+ErrorType = TypeVar("ErrorType")
+_TABLE: dict[type[domain.DomainError], Builder] = {}
+
+
+def register(exc_type: type[domain.DomainError], build: Builder) -> None:
+    """Tell `from_domain` how to show one more domain error."""
+    _TABLE[exc_type] = build
+
+
+def shows(exc_type: type[domain.DomainError], **convert: Callable[[Any], object]
+          ) -> Callable[[type[ErrorType]], type[ErrorType]]:
+    """Declare a GraphQL error type as the face of `exc_type`: each field is the domain error's
+    attribute of the same name, or `convert[field](error)`. Put it above `@strawberry.type`."""
+    def decorate(gql_type: type[ErrorType]) -> type[ErrorType]:
+        names = [f.python_name for f in gql_type.__strawberry_definition__.fields]  # type: ignore[attr-defined]
+
+        def build(exc: domain.DomainError) -> Error:
+            values = {n: convert[n](exc) if n in convert else getattr(exc, n) for n in names}
+            return gql_type(**values)  # type: ignore[return-value]
+
+        register(exc_type, build)
+        return gql_type
+
+    return decorate
+
+
+def from_domain(exc: domain.DomainError) -> Error:
+    for cls in type(exc).__mro__:
+        build = _TABLE.get(cls)
+        if build is not None:
+            return build(exc)
+    raise exc
+
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def errors_as_data(resolver: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[R]]:
+    """The one way a domain error leaves a resolver: as the member of its result union.
+
+    Put it under `@strawberry.mutation(...)`; the resolver then just calls its service and returns
+    the success type. Anything that is not a DomainError still propagates (and is masked).
+    """
+    @functools.wraps(resolver)
+    async def resolve(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return await resolver(*args, **kwargs)
+        except domain.DomainError as exc:
+            result: Any = from_domain(exc)
+            return result
+
+    return resolve
+
+
 @strawberry.interface(description="Something the client can act on.")
 class Error:
     code: ErrorCode = strawberry.field(description="Stable and machine-readable: switch on it (or on `__typename`).")
@@ -54,32 +114,38 @@ class FieldError:
     message: str = strawberry.field(description="What is wrong with it, e.g. \"must be 6 digits\".")
 
 
+@shows(domain.InvalidInput, fields=lambda e: [FieldError(field=p.field, message=p.message) for p in e.problems])
 @strawberry.type(description="An input field is malformed; nothing was changed.")
 class InvalidInputError(Error):
     fields: list[FieldError] = strawberry.field(
         description="Each invalid field with what is wrong with it: mark them on the form.")
 
 
+@shows(domain.NotAuthenticated)
 @strawberry.type(description="No session, or it expired or was signed out: sign in again.")
 class NotAuthenticatedError(Error):
     pass
 
 
+@shows(domain.NotFound)
 @strawberry.type(description="No such object, or it is not the viewer's (the two are indistinguishable).")
 class NotFoundError(Error):
     pass
 
 
+@shows(domain.Forbidden)
 @strawberry.type(description="The viewer may see the object but not do this to it.")
 class ForbiddenError(Error):
     pass
 
 
+@shows(domain.RateLimited)
 @strawberry.type(description="Too many attempts or codes: wait, then try again.")
 class RateLimitedError(Error):
     retry_after_seconds: int = strawberry.field(description="Seconds until the next attempt is allowed.")
 
 
+@shows(domain.TemporarilyUnavailable)
 @strawberry.type(
     description="A dependency (the bank, the database) is briefly unavailable: retry, with the same idempotency key "
                 "for money.")
@@ -87,21 +153,25 @@ class TemporarilyUnavailableError(Error):
     pass
 
 
+@shows(domain.InvalidCredentials)
 @strawberry.type(description="The phone number or password is wrong (the same answer for an unknown number).")
 class InvalidCredentialsError(Error):
     pass
 
 
+@shows(domain.InvalidCode)
 @strawberry.type(description="The one-time code is wrong, expired or already used.")
 class InvalidCodeError(Error):
     attempts_left: int = strawberry.field(description="0 means the code is dead: request a new one.")
 
 
+@shows(domain.AlreadyExists)
 @strawberry.type(description="It exists already (the account, the verified identity, the linked card).")
 class AlreadyExistsError(Error):
     pass
 
 
+@shows(domain.IdentityRejected)
 @strawberry.type(description="The identity document was refused.")
 class IdentityRejectedError(Error):
     reason: str = strawberry.field(description="UNDERAGE, BAD_CHECK_CHARACTER, BIRTH_DATE_MISMATCH, "
@@ -115,96 +185,55 @@ class Requirement:
         default=None, description="For CODE: the code's purpose (e.g. STEP_UP); null otherwise.")
 
 
+@shows(domain.VerificationRequired, missing=lambda e: [Requirement(name=r.name, purpose=r.purpose) for r in e.missing])
 @strawberry.type(description="A gate is missing: lead the user through each requirement, then try again.")
 class VerificationRequiredError(Error):
     missing: list[Requirement] = strawberry.field(description="What is still needed, in the order to do it.")
 
 
+@shows(domain.InvalidPin)
 @strawberry.type(description="The payment PIN is wrong; nothing was moved.")
 class InvalidPinError(Error):
     attempts_left: int = strawberry.field(description="Wrong PINs left before payments lock.")
 
 
+@shows(domain.PinLocked)
 @strawberry.type(description="Too many wrong PINs: payments are locked for a while.")
 class PinLockedError(Error):
     locked_until: datetime | None = strawberry.field(
         description="When payments unlock; offer `resetPaymentPin` meanwhile.")
 
 
-Builder = Callable[[domain.DomainError], Error]
-_TABLE: dict[type[domain.DomainError], Builder] = {}
-
-
-def register(exc_type: type[domain.DomainError], build: Builder) -> None:
-    """Tell `from_domain` how to show one more domain error."""
-    _TABLE[exc_type] = build
-
-
-def from_domain(exc: domain.DomainError) -> Error:
-    for cls in type(exc).__mro__:
-        build = _TABLE.get(cls)
-        if build is not None:
-            return build(exc)
-    raise exc
-
-
-def _simple(gql_type: type) -> Builder:
-    return lambda e: gql_type(code=e.code, message=e.message)
-
-
-register(domain.NotAuthenticated, _simple(NotAuthenticatedError))
-register(domain.NotFound, _simple(NotFoundError))
-register(domain.Forbidden, _simple(ForbiddenError))
-register(domain.TemporarilyUnavailable, _simple(TemporarilyUnavailableError))
-register(domain.InvalidCredentials, _simple(InvalidCredentialsError))
-register(domain.AlreadyExists, _simple(AlreadyExistsError))
-register(domain.InvalidInput, lambda e: InvalidInputError(
-    code=e.code, message=e.message,
-    fields=[FieldError(field=p.field, message=p.message) for p in e.problems]))  # type: ignore[attr-defined]
-register(domain.RateLimited, lambda e: RateLimitedError(
-    code=e.code, message=e.message, retry_after_seconds=e.retry_after_seconds))  # type: ignore[attr-defined]
-register(domain.InvalidCode, lambda e: InvalidCodeError(
-    code=e.code, message=e.message, attempts_left=e.attempts_left))  # type: ignore[attr-defined]
-register(domain.IdentityRejected, lambda e: IdentityRejectedError(
-    code=e.code, message=e.message, reason=e.reason))  # type: ignore[attr-defined]
-register(domain.VerificationRequired, lambda e: VerificationRequiredError(
-    code=e.code, message=e.message,
-    missing=[Requirement(name=r.name, purpose=r.purpose) for r in e.missing]))  # type: ignore[attr-defined]
-register(domain.InvalidPin, lambda e: InvalidPinError(
-    code=e.code, message=e.message, attempts_left=e.attempts_left))  # type: ignore[attr-defined]
-register(domain.PinLocked, lambda e: PinLockedError(
-    code=e.code, message=e.message, locked_until=e.locked_until))  # type: ignore[attr-defined]
-
 # Members of every mutation's union: a client may always meet these.
 COMMON_ERRORS = (InvalidInputError, NotAuthenticatedError, RateLimitedError, TemporarilyUnavailableError)
 
 
+@shows(domain.MessageLocked)
 @strawberry.type(description="The message can no longer be changed this way.")
 class MessageLockedError(Error):
     reason: str = strawberry.field(description="NOT_AUTHOR, NOT_TEXT, RECALLED or WINDOW_CLOSED.")
 
 
+@shows(domain.RequestClosed)
 @strawberry.type(description="The request cannot be paid (any more) by the viewer.")
 class RequestClosedError(Error):
     reason: str = strawberry.field(description="CANCELLED or ALREADY_PAID.")
-
-
-register(domain.MessageLocked, lambda e: MessageLockedError(
-    code=e.code, message=e.message, reason=e.reason))  # type: ignore[attr-defined]
-register(domain.RequestClosed, lambda e: RequestClosedError(
-    code=e.code, message=e.message, reason=e.reason))  # type: ignore[attr-defined]
 
 
 # Wallet errors. Amounts are Money (exact decimal strings), never Int.
 from schema.money import Money  # noqa: E402  (Money depends on nothing above; kept beside its users)
 
 
+@shows(domain.InsufficientFunds, available=lambda e: Money.of(e.balance_minor, e.currency),
+       requested=lambda e: Money.of(e.amount_minor, e.currency))
 @strawberry.type(description="The wallet holds less than the amount; nothing was moved.")
 class InsufficientFundsError(Error):
     available: Money = strawberry.field(description="The wallet balance now.")
     requested: Money = strawberry.field(description="The amount asked for.")
 
 
+@shows(domain.LimitExceeded, limit_amount=lambda e: Money.of(e.limit_minor, e.currency),
+       remaining=lambda e: Money.of(e.remaining_minor, e.currency))
 @strawberry.type(description="Over a transfer limit; nothing was moved.")
 class LimitExceededError(Error):
     limit: str = strawberry.field(description="PER_TRANSFER or DAILY (Asia/Shanghai day).")
@@ -212,11 +241,13 @@ class LimitExceededError(Error):
     remaining: Money = strawberry.field(description="What may still be sent under this limit.")
 
 
+@shows(domain.CardDeclined)
 @strawberry.type(description="The bank declined the card or the charge.")
 class CardDeclinedError(Error):
     reason: str = strawberry.field(description="DECLINED, INSUFFICIENT_FUNDS, EXPIRED_CARD, ...")
 
 
+@shows(domain.IdempotencyConflict)
 @strawberry.type(
     description="The idempotency key was used before with other parameters (a client bug: make a fresh key per "
                 "payment). Nothing was moved.")
@@ -224,20 +255,9 @@ class IdempotencyConflictError(Error):
     pass
 
 
+@shows(domain.RecipientUnavailable)
 @strawberry.type(description="The payee cannot receive money.")
 class RecipientUnavailableError(Error):
     reason: str = strawberry.field(description="SELF (to yourself) or NO_WALLET (no wallet opened yet).")
 
 
-register(domain.InsufficientFunds, lambda e: InsufficientFundsError(
-    code=e.code, message=e.message, available=Money.of(e.balance_minor, e.currency),  # type: ignore[attr-defined]
-    requested=Money.of(e.amount_minor, e.currency)))  # type: ignore[attr-defined]
-register(domain.LimitExceeded, lambda e: LimitExceededError(
-    code=e.code, message=e.message, limit=e.limit,  # type: ignore[attr-defined]
-    limit_amount=Money.of(e.limit_minor, e.currency),  # type: ignore[attr-defined]
-    remaining=Money.of(e.remaining_minor, e.currency)))  # type: ignore[attr-defined]
-register(domain.CardDeclined, lambda e: CardDeclinedError(
-    code=e.code, message=e.message, reason=e.reason))  # type: ignore[attr-defined]
-register(domain.IdempotencyConflict, _simple(IdempotencyConflictError))
-register(domain.RecipientUnavailable, lambda e: RecipientUnavailableError(
-    code=e.code, message=e.message, reason=e.reason))  # type: ignore[attr-defined]

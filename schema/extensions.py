@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import contextlib
+import functools
+import hashlib
 import logging
 import uuid
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from typing import Any
 
 from asgi_correlation_id import correlation_id
 from graphql import (
+    DocumentNode,
     FieldNode,
     FragmentDefinitionNode,
     FragmentSpreadNode,
@@ -20,60 +26,157 @@ from graphql import (
     StringValueNode,
     ValidationRule,
 )
-from strawberry.extensions import MaskErrors, SchemaExtension
+from strawberry.extensions import MaskErrors, ParserCache, SchemaExtension
+from strawberry.schema.schema import validate_document
+from strawberry.types import ExecutionContext
 
 from app.errors import DomainError
+from app.redaction import redact_error_message
 
 log = logging.getLogger("imwallet.graphql")
 
 # Fields that check a secret or move money: at most one of them, once, per document (OWASP
 # "prevent batching for sensitive objects"). Aliases and fragments cannot multiply them.
 SENSITIVE_FIELDS = frozenset({
-    "login", "register", "resetPassword", "requestVerificationCode", "verifyEmail", "addEmail",
+    "login", "loginWithCode", "register", "resetPassword", "requestVerificationCode", "verifyEmail", "addEmail",
     "setPaymentPin", "changePaymentPin", "resetPaymentPin", "openWallet", "bindCard", "confirmCardBinding",
     "removeCard", "topUp", "withdraw", "sendMoney", "payRequest", "submitIdentity",
 })
-MAX_FRAGMENT_EXPANSION = 10_000
+@dataclass
+class _Cost:
+    """What a selection set costs once every fragment in it is expanded."""
+
+    fields: int = 0
+    depth: int = 0
+    aliases: int = 0
+    directives: int = 0
+    sensitive: Counter[str] = dataclass_field(default_factory=Counter)
+
+    def add(self, other: _Cost) -> None:
+        self.fields += other.fields
+        self.aliases += other.aliases
+        self.directives += other.directives
+        self.depth = max(self.depth, other.depth)
+        self.sensitive.update(other.sensitive)
 
 
-class SensitiveFieldsOnce(ValidationRule):
-    """Refuse a whole document that names any sensitive field more than once, counting through
-    aliases, repeated fragment spreads and every operation in the document."""
+class _Costing:
+    """Walks each operation once, each fragment once: a fragment's cost is memoised, so a spread
+    repeated 2^22 times through nested fragments costs one dictionary lookup per spread written."""
 
-    def enter_document(self, node: Any, *_: Any) -> None:
-        fragments = {d.name.value: d for d in node.definitions if isinstance(d, FragmentDefinitionNode)}
-        counts: Counter[str] = Counter()
-        budget = [MAX_FRAGMENT_EXPANSION]
-        for definition in node.definitions:
-            if isinstance(definition, OperationDefinitionNode):
-                for name in _field_names(definition.selection_set, fragments, (), budget):
-                    if name in SENSITIVE_FIELDS:
-                        counts[name] += 1
-        repeated = sorted(name for name, n in counts.items() if n > 1)
+    def __init__(self, fragments: dict[str, FragmentDefinitionNode]) -> None:
+        self.fragments = fragments
+        self.memo: dict[str, _Cost] = {}
+        self.in_progress: set[str] = set()
+
+    def selection_set(self, node: SelectionSetNode | None) -> _Cost:
+        cost = _Cost()
+        if node is None:
+            return cost
+        for selection in node.selections:
+            if isinstance(selection, FieldNode):
+                name = selection.name.value
+                child = self.selection_set(selection.selection_set)
+                field = _Cost(fields=1 + child.fields, aliases=child.aliases + (selection.alias is not None),
+                              directives=child.directives + len(selection.directives or ()),
+                              sensitive=child.sensitive)
+                # introspection fields and leaves add no depth (as strawberry's depth limiter counted)
+                if selection.selection_set is not None and not name.startswith("__"):
+                    field.depth = 1 + child.depth
+                if name in SENSITIVE_FIELDS:
+                    field.sensitive[name] += 1
+                cost.add(field)
+            elif isinstance(selection, InlineFragmentNode):
+                cost.add(self.selection_set(selection.selection_set))
+                cost.directives += len(selection.directives or ())
+            elif isinstance(selection, FragmentSpreadNode):
+                cost.add(self.fragment(selection.name.value))
+                cost.directives += len(selection.directives or ())
+        return cost
+
+    def fragment(self, name: str) -> _Cost:
+        known = self.memo.get(name)
+        if known is not None:
+            return known
+        definition = self.fragments.get(name)
+        if definition is None or name in self.in_progress:
+            return _Cost()  # unknown or cyclic: graphql-core's own rules report it
+        self.in_progress.add(name)
+        cost = self.selection_set(definition.selection_set)
+        self.in_progress.discard(name)
+        self.memo[name] = cost
+        return cost
+
+
+@dataclass(frozen=True)
+class Budget:
+    """Every cost limit, checked in one linear pass: depth per operation; aliases, expanded fields,
+    directives and sensitive fields per document. Exceeding any refuses the whole document."""
+
+    max_depth: int
+    max_aliases: int
+    max_fields: int
+    max_directives: int
+
+    def check(self, document: DocumentNode) -> list[GraphQLError]:
+        fragments = {d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)}
+        costing = _Costing(fragments)
+        total = _Cost()
+        errors: list[GraphQLError] = []
+        for definition in document.definitions:
+            if not isinstance(definition, OperationDefinitionNode):
+                continue
+            cost = costing.selection_set(definition.selection_set)
+            if cost.depth > self.max_depth:
+                name = definition.name.value if definition.name else "anonymous"
+                errors.append(GraphQLError(f"'{name}' exceeds maximum operation depth of {self.max_depth}",
+                                           extensions={"code": "QUERY_TOO_DEEP"}))
+            total.add(cost)
+        if total.aliases > self.max_aliases:
+            errors.append(GraphQLError(f"{total.aliases} aliases found. Allowed: {self.max_aliases}",
+                                       extensions={"code": "TOO_MANY_ALIASES"}))
+        if total.directives > self.max_directives:
+            errors.append(GraphQLError(f"{total.directives} directives found. Allowed: {self.max_directives}",
+                                       extensions={"code": "TOO_MANY_DIRECTIVES"}))
+        if total.fields > self.max_fields:
+            errors.append(GraphQLError(f"The document expands to {total.fields} fields. Allowed: {self.max_fields}",
+                                       extensions={"code": "TOO_MANY_FIELDS"}))
+        repeated = sorted(name for name, n in total.sensitive.items() if n > 1)
         if repeated:
-            self.report_error(GraphQLError(
+            errors.append(GraphQLError(
                 f"A document may use {', '.join(repeated)} only once; send one operation per request.",
                 extensions={"code": "SENSITIVE_FIELD_REPEATED"}))
+        return errors
 
 
-def _field_names(selection_set: SelectionSetNode | None, fragments: dict[str, FragmentDefinitionNode],
-                 seen: tuple[str, ...], budget: list[int]) -> Iterator[str]:
-    if selection_set is None:
-        return
-    for selection in selection_set.selections:
-        budget[0] -= 1
-        if budget[0] < 0:
-            return
-        if isinstance(selection, FieldNode):
-            yield selection.name.value
-            yield from _field_names(selection.selection_set, fragments, seen, budget)
-        elif isinstance(selection, InlineFragmentNode):
-            yield from _field_names(selection.selection_set, fragments, seen, budget)
-        elif isinstance(selection, FragmentSpreadNode):
-            name = selection.name.value
-            fragment = fragments.get(name)
-            if fragment is not None and name not in seen:
-                yield from _field_names(fragment.selection_set, fragments, (*seen, name), budget)
+def budgeted_validation(budget: Budget, maxsize: int = 512) -> Callable[[], SchemaExtension]:
+    """Validation that checks the budget first and, only within it, runs graphql-core's rules (some of
+    which grow faster than the document); both results cached per parsed document."""
+    check = functools.lru_cache(maxsize=maxsize)(budget.check)
+    validate = functools.lru_cache(maxsize=maxsize)(validate_document)
+
+    class BudgetedValidation(SchemaExtension):
+        def on_validate(self) -> Iterator[None]:
+            ctx = self.execution_context
+            document = ctx.graphql_document
+            assert document is not None
+            errors = check(document)
+            ctx.pre_execution_errors = errors or validate(ctx.schema._schema, document,
+                                                          tuple(ctx.validation_rules))
+            yield
+
+    return BudgetedValidation
+
+
+class SafeParserCache(ParserCache):
+    """strawberry's parser cache, except that a syntax error is left to strawberry's own parse step,
+    which reports it as a request error (raised from this hook it escaped as a traceback on websockets)."""
+
+    def on_parse(self) -> Iterator[None]:
+        ctx = self.execution_context
+        with contextlib.suppress(GraphQLError):
+            ctx.graphql_document = self.cached_parse_document(ctx.query, **ctx.parse_options)
+        yield
 
 
 class NoBadCharacters(ValidationRule):
@@ -122,6 +225,9 @@ class MaskUnexpectedErrors(MaskErrors):
     def __init__(self) -> None:
         super().__init__(should_mask_error=_should_mask)
 
+    def _process_errors(self, errors: list[GraphQLError]) -> list[GraphQLError]:
+        return [redacted(e) for e in super()._process_errors(errors)]
+
     def anonymise_error(self, error: GraphQLError) -> GraphQLError:
         original = error.original_error
         if isinstance(original, DomainError):
@@ -132,3 +238,31 @@ class MaskUnexpectedErrors(MaskErrors):
         return GraphQLError(f"Unexpected error. Quote reference {reference} to support.",
                             nodes=error.nodes, path=error.path,
                             extensions={"code": "INTERNAL_SERVER_ERROR", "reference": reference})
+
+
+def redacted(error: GraphQLError) -> GraphQLError:
+    """The error as it may leave: graphql-core's messages lose the input values they quote, and no
+    message keeps a "Did you mean" hint (app/redaction.py)."""
+    if isinstance(error.original_error, DomainError):
+        return error
+    message = redact_error_message(error.message)
+    if message == error.message:
+        return error
+    return GraphQLError(message, nodes=error.nodes, source=error.source, positions=error.positions,
+                        path=error.path, original_error=error.original_error, extensions=error.extensions)
+
+
+def document_digest(query: str | None) -> str:
+    """What logs name a document by: never its text, whose literals may hold a PIN or a card number."""
+    return hashlib.sha256((query or "").encode("utf-8", "replace")).hexdigest()[:16]
+
+
+def log_errors(errors: list[GraphQLError], execution_context: ExecutionContext | None) -> None:
+    """Schema.process_errors: one line per error with the operation's name and the document's digest;
+    masked internal errors were logged with their traceback where they were masked."""
+    query = execution_context.query if execution_context else None
+    operation = (execution_context.operation_name if execution_context else None) or "anonymous"
+    for error in errors:
+        code = (error.extensions or {}).get("code", "GRAPHQL_ERROR")
+        log.info("graphql error %s in operation %s (document %s): %s", code, operation,
+                 document_digest(query), redact_error_message(error.message))

@@ -9,13 +9,16 @@ from __future__ import annotations
 from typing import NewType
 
 import strawberry
+from graphql import GraphQLError
 from strawberry.types.scalar import ScalarDefinition
 
 Decimal = NewType("Decimal", str)
 
 
 def _refuse(value: object) -> str:
-    raise ValueError("Decimal must be given as a string such as \"12.34\"")
+    # A GraphQLError (not ValueError) is reported as a validation error as it is, not masked as internal.
+    raise GraphQLError('A Decimal is written as a string such as "12.34", never as a number.',
+                       extensions={"code": "BAD_USER_INPUT"})
 
 
 DECIMAL_SCALAR: ScalarDefinition = strawberry.scalar(

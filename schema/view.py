@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from datetime import timedelta
 from typing import Any
@@ -23,10 +24,12 @@ from app.identity import sessions
 from app.runtime import Runtime
 from schema.context import Context
 from schema.extensions import has_bad_characters
+from schema.json_limits import MAX_JSON_DEPTH, text_too_deep
+from schema.websocket import SocketSessions, TransportWSHandler, is_subscription
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
 # Machine-readable codes for requests refused before GraphQL runs, keyed by HTTP status.
-_REQUEST_ERROR_CODES = {400: "BAD_REQUEST", 404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED"}
+_REQUEST_ERROR_CODES = {400: "BAD_REQUEST", 404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED", 503: "REQUEST_TIMEOUT"}
 
 
 class RequestRefused(HTTPException):
@@ -79,6 +82,7 @@ def _refuse(context: Context, reason: str) -> ConnectionRejectionError:
 
 class GraphQLApp(GraphQL[Context, None]):
     websocket_adapter_class = _ExplainedRefusals
+    graphql_transport_ws_handler_class = TransportWSHandler
 
     def __init__(self, schema: BaseSchema, rt: Runtime) -> None:
         s = rt.settings
@@ -93,6 +97,7 @@ class GraphQLApp(GraphQL[Context, None]):
             allowed_origins=s.allowed_origins,
         )
         self.rt = rt
+        self.sockets = SocketSessions(rt)
 
     def is_websocket_origin_allowed(self, request: WebSocket, origin: str) -> bool:
         return self.rt.settings.origins.allows(origin)  # the CORS policy (app/origins.py), one list for both
@@ -102,7 +107,7 @@ class GraphQLApp(GraphQL[Context, None]):
         ctx = Context(request=request, response=response, rt=self.rt, client_address=client)
         auth = request.headers.get("authorization", "")
         if isinstance(request, Request) and auth[:7].lower() == "bearer ":
-            ctx.session = await sessions.authenticate(auth[7:].strip())
+            ctx.session = await sessions.authenticate(self.rt, auth[7:].strip())
         return ctx
 
     async def on_ws_connect(self, context: Context) -> dict[str, object] | None:
@@ -114,7 +119,7 @@ class GraphQLApp(GraphQL[Context, None]):
             raise _refuse(context, "authToken must be a string")
         if token[:7].lower() == "bearer ":
             token = token[7:]
-        context.session = await sessions.authenticate(token.strip())
+        context.session = await sessions.authenticate(self.rt, token.strip())
         if context.session is None:
             raise _refuse(context, "invalid or expired session")
         return {"userId": context.session.user_id}
@@ -135,16 +140,36 @@ class GraphQLApp(GraphQL[Context, None]):
     async def execute_single(self, request: Request, request_adapter: Any, sub_response: Response,
                              context: Context, root_value: None, request_data: GraphQLRequestData
                              ) -> ExecutionResult:
+        if isinstance(request_data.query, str) and is_subscription(request_data.query, request_data.operation_name):
+            raise RequestRefused(400, "Subscriptions run over the websocket at /graphql (graphql-transport-ws), "
+                                      "not over HTTP.", "SUBSCRIPTION_OVER_HTTP")
         try:
-            return await super().execute_single(request, request_adapter, sub_response, context, root_value,
-                                                request_data)
+            # Whatever runs away (a slow query, a stuck lock) ends here; a transaction rolls back.
+            async with asyncio.timeout(self.rt.settings.request_timeout_seconds):
+                return await super().execute_single(request, request_adapter, sub_response, context,
+                                                    root_value, request_data)
+        except TimeoutError:
+            raise RequestRefused(503, "The request took too long and was stopped; retry.",
+                                 "REQUEST_TIMEOUT") from None
         except HTTPException as exc:
             # GraphQL over HTTP: a mutation sent with GET is 405 Method Not Allowed, not 400.
             if isinstance(exc.__cause__, InvalidOperationTypeError) and request_adapter.method == "GET":
                 raise RequestRefused(405, "Mutations must be sent with POST.", "METHOD_NOT_ALLOWED") from exc
             raise
 
+    def decode_json(self, data: str | bytes) -> object:
+        # websocket frames: too deep or not JSON closes the socket with 4400 (strawberry's handler)
+        if text_too_deep(data):
+            raise json.JSONDecodeError(f"nested deeper than {MAX_JSON_DEPTH} levels", "", 0)
+        try:
+            return json.loads(data, parse_constant=_refuse_constant)
+        except (ValueError, RecursionError) as exc:
+            raise json.JSONDecodeError(str(exc)[:100], "", 0) from None
+
     def parse_json(self, data: str | bytes) -> Any:
+        if text_too_deep(data):
+            raise RequestRefused(400, f"JSON nested deeper than {MAX_JSON_DEPTH} levels is refused.",
+                                 "JSON_TOO_DEEP")
         try:
             parsed = json.loads(data, parse_constant=_refuse_constant)
         except (ValueError, UnicodeDecodeError) as exc:

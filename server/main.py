@@ -14,6 +14,7 @@ from tortoise import Tortoise
 from tortoise.contrib.starlette import RegisterTortoise
 
 from app.mail.delivery import DeliveryWorker
+from app.redaction import install_log_redaction
 from app.runtime import Runtime
 from app.settings import Settings
 from schema import build_schema
@@ -28,6 +29,7 @@ log = logging.getLogger("imwallet")
 
 def create_app(settings: Settings | None = None) -> Starlette:
     settings = settings or Settings()
+    install_log_redaction()
     rt = Runtime.build(settings)
     graphql = GraphQLWithLocalIDE(build_schema(settings), rt)
 
@@ -41,11 +43,14 @@ def create_app(settings: Settings | None = None) -> Starlette:
                             redis_url=settings.redis_url, command_pool=rt.redis_pool)
             relay = EventsRelay(settings, bus)
             rt.signals, rt.events_waker = bus, relay
+            bus.session_listeners.append(graphql.sockets)
             await bus.start()
             relay.start()
+            graphql.sockets.start()
             try:
                 yield
             finally:
+                await graphql.sockets.stop()
                 await relay.stop()
                 await bus.stop()
                 await delivery.stop()

@@ -15,12 +15,13 @@ import json
 import logging
 from collections import defaultdict
 from collections.abc import AsyncIterator, Callable
-from typing import Any
+from typing import Any, Protocol
 
 from redis.asyncio import ConnectionPool, Redis
 
 log = logging.getLogger(__name__)
 
+SESSIONS_ENDED = "sessions.ended"
 LAGGED: dict[str, Any] = {"kind": "lagged"}
 RESYNC: dict[str, Any] = {"kind": "resync"}
 
@@ -62,6 +63,16 @@ class Subscriber:
             return None
 
 
+class SessionListener(Protocol):
+    """Hears revocations (to close sockets, drop cached sessions) and whether it can hear them at all."""
+
+    def sessions_ended(self, user_id: int) -> None: ...
+
+    def bus_down(self) -> None: ...
+
+    def bus_up(self) -> None: ...
+
+
 class Bus:
     """The in-process bus; also the fan-out half of the Redis bus."""
 
@@ -69,6 +80,7 @@ class Bus:
         self.namespace = namespace
         self.queue_size = queue_size
         self._subs: dict[str, set[Subscriber]] = defaultdict(set)
+        self.session_listeners: list[SessionListener] = []
 
     def user_channel(self, user_id: int) -> str:
         return f"{self.namespace}:user:{user_id}"
@@ -86,6 +98,10 @@ class Bus:
         """Ephemeral: reaches whoever listens now, or nobody."""
         for uid in user_ids:
             await self.publish(self.user_channel(uid), {"kind": "signal", "signal": payload})
+
+    async def sessions_ended(self, user_id: int) -> None:
+        """Some of the user's sessions were revoked: every process re-checks that user's sockets."""
+        await self.publish(self.user_channel(user_id), {"kind": SESSIONS_ENDED, "userId": user_id})
 
     @contextlib.asynccontextmanager
     async def subscribe(self, channel: str, on_lag: Callable[[], None] | None = None
@@ -106,9 +122,22 @@ class Bus:
         return sum(len(s) for s in self._subs.values())
 
     def _dispatch(self, channel: str, message: dict[str, Any]) -> None:
+        if message.get("kind") == SESSIONS_ENDED:
+            user_id = message.get("userId")
+            if isinstance(user_id, int):
+                for listener in self.session_listeners:
+                    listener.sessions_ended(user_id)
+            return
         for sub in list(self._subs.get(channel, ())):
             if not sub.offer(message):
                 self._subs[channel].discard(sub)
+
+    def _bus_state(self, up: bool) -> None:
+        for listener in self.session_listeners:
+            if up:
+                listener.bus_up()
+            else:
+                listener.bus_down()
 
     def _resync_all(self) -> None:
         for subs in self._subs.values():
@@ -147,6 +176,7 @@ class RedisBus(Bus):
                 async with client.pubsub(ignore_subscribe_messages=True) as pubsub:
                     await pubsub.psubscribe(f"{self.namespace}:user:*")
                     self.connected.set()
+                    self._bus_state(up=True)
                     self._resync_all()  # anything published before we (re)subscribed was missed
                     delay = 0.1
                     async for raw in pubsub.listen():
@@ -155,6 +185,7 @@ class RedisBus(Bus):
                 raise
             except Exception as exc:
                 self.connected.clear()
+                self._bus_state(up=False)
                 log.warning("bus lost redis (%s); reconnecting in %.1f s", type(exc).__name__, delay)
                 self._resync_all()
                 await asyncio.sleep(delay)

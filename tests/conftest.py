@@ -6,9 +6,10 @@ failure) or TEST_BACKEND=sqlite (the embedded defaults: SQLite and the in-proces
 
 from __future__ import annotations
 
+import logging
 import os
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
@@ -16,10 +17,28 @@ import pytest_asyncio
 
 from app.settings import Settings
 from server.cli import apply_migrations
-from tests.support import databases
+from tests.support import databases, leaks
 from tests.support.client import GraphQLClient
 from tests.support.server import RunningServer, start_server
 from tests.support.sinks import MailSink, SmsSink
+
+
+@pytest.fixture(scope="session", autouse=True)
+def no_secret_leaves() -> Iterator[None]:
+    """Every response, websocket frame and log record (INFO and up) of the run is scanned for the
+    suite's secrets (tests/support/leaks.py); any sighting fails the run at its end."""
+    from tests.support import flows
+    from tests.support import wallet_flows as wf
+
+    leaks.watch(flows.PASSWORD, wf.PIN, wf.OTHER_PIN, "a brand new secret")
+    root = logging.getLogger()
+    handler, level = leaks.LeakWatch(), root.level
+    root.addHandler(handler)
+    root.setLevel(min(level, logging.INFO))
+    yield
+    root.removeHandler(handler)
+    root.setLevel(level)
+    assert not leaks.found, "secrets left the server:\n" + "\n".join(leaks.found[:20])
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

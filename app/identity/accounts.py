@@ -28,16 +28,32 @@ def normalise_email(raw: str, field: str = "email") -> str:
         raise InvalidInput(field, "is not a valid email address") from exc
 
 
+# Codes that prove a phone number: whether one is sent depends on whether an account exists, which
+# must not show in the answer or in its timing.
+_ENUMERABLE = frozenset({Purpose.REGISTER, Purpose.RESET_PASSWORD, Purpose.LOGIN})
+
+
 async def request_code(rt: Runtime, *, channel: Channel, purpose: Purpose, destination: str,
                        client_address: str, viewer: User | None) -> None:
-    """Send a code if it makes sense; answer the same whether or not an account exists."""
+    """Send a code if it makes sense; answer the same whether or not an account exists.
+
+    For the purposes that would tell (sign-up, password reset, sign-in), the request does the same
+    work on both paths (the throttles, one existence query, one background task) and answers; the
+    code is issued, or not, in that task after the answer.
+    """
     await codes.throttle_send(rt, destination, client_address)
     exists = await User.filter(phone=destination).exists() if channel == Channel.SMS else False
-    if purpose == Purpose.REGISTER and exists:
-        return  # the owner learns nothing new; an enumerator learns nothing at all
-    if purpose == Purpose.RESET_PASSWORD and not exists:
+    if purpose not in _ENUMERABLE:
+        await codes.issue(rt, channel=channel, destination=destination, purpose=purpose)
         return
-    await codes.issue(rt, channel=channel, destination=destination, purpose=purpose)
+    send = exists if purpose in (Purpose.RESET_PASSWORD, Purpose.LOGIN) else not exists
+    rt.background.spawn(_issue_if(rt, send, channel=channel, destination=destination, purpose=purpose),
+                        name="code-issue")
+
+
+async def _issue_if(rt: Runtime, send: bool, *, channel: Channel, destination: str, purpose: Purpose) -> None:
+    if send:  # the owner of a taken number learns nothing new; an enumerator learns nothing at all
+        await codes.issue(rt, channel=channel, destination=destination, purpose=purpose)
 
 
 async def register(rt: Runtime, *, phone: str, code: str, password: str, display_name: str,
@@ -59,9 +75,20 @@ async def register(rt: Runtime, *, phone: str, code: str, password: str, display
     return await sessions.open_session(rt, user, device_name=device_name, client_address=client_address)
 
 
+# Growing delays per (account, address): a few quick tries, then a minute, then a quarter hour, then
+# a day. A stranger's failures slow that stranger down; the owner, elsewhere, is not slowed at all.
+LOGIN_PAIR_TIERS = ((5, 60), (10, 900), (20, 86_400))
+
+
 async def login(rt: Runtime, *, phone: str, password: str, device_name: str,
                 client_address: str) -> tuple[str, Session]:
-    """Check a password; the unknown-phone path runs the same argon2 work as the known one."""
+    """Check a password; the unknown-phone path runs the same argon2 work as the known one.
+
+    Attempts are counted before the check (parallel guesses cannot overtake the counters): per
+    address, per (account, address) with growing delays, and per account across all addresses. The
+    last can be exhausted by a stranger with many addresses; the owner then signs in with an SMS
+    code (`login_with_code`), which the password lock does not hold.
+    """
     s = rt.settings
     window = s.login_failure_window_seconds
     try:
@@ -69,12 +96,28 @@ async def login(rt: Runtime, *, phone: str, password: str, device_name: str,
     except InvalidInput as exc:
         raise InvalidCredentials() from exc
     await rt.limiter.hit(f"login-addr:{client_address}", s.login_failures_per_address, window)
+    for amount, seconds in LOGIN_PAIR_TIERS:
+        await rt.limiter.hit(f"login-pair:{phone}|{client_address}", amount, seconds)
     await rt.limiter.hit(f"login-acct:{phone}", s.login_failures_per_account, window)
     user = await User.get_or_none(phone=phone)
     ok = await rt.hasher.verify_password(user.password_hash if user else None, password)
     if not ok or user is None:
         raise InvalidCredentials()
     await rt.limiter.clear(f"login-acct:{phone}", s.login_failures_per_account, window)
+    for amount, seconds in LOGIN_PAIR_TIERS:
+        await rt.limiter.clear(f"login-pair:{phone}|{client_address}", amount, seconds)
+    return await sessions.open_session(rt, user, device_name=device_name, client_address=client_address)
+
+
+async def login_with_code(rt: Runtime, *, phone: str, code: str, device_name: str,
+                          client_address: str) -> tuple[str, Session]:
+    """Sign in with a LOGIN code sent by SMS: the owner's way in while a password lock holds.
+    A code is single use, expires in minutes and burns after a few wrong tries."""
+    phone = normalise_phone(phone)
+    await codes.consume(rt, destination=phone, purpose=Purpose.LOGIN, code=code)
+    user = await User.get_or_none(phone=phone)
+    if user is None:  # a code is only ever sent to a registered phone
+        raise InvalidCredentials()
     return await sessions.open_session(rt, user, device_name=device_name, client_address=client_address)
 
 
@@ -90,6 +133,7 @@ async def reset_password(rt: Runtime, *, phone: str, code: str, new_password: st
     async with in_transaction():
         await User.filter(id=user.id).update(password_hash=password_hash)
         await sessions.revoke_all(user.id)
+    await sessions.announce_ended(rt, user.id)
 
 
 async def add_email(rt: Runtime, user: User, email: str) -> None:

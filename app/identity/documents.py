@@ -15,6 +15,9 @@ from app.errors import IdentityRejected, InvalidInput
 
 CHINA_TZ = ZoneInfo("Asia/Shanghai")
 ADULT_AGE = 18
+# Nobody alive was born more than 130 years ago (the oldest person on record reached 122): an older
+# date on a passport, which carries no check of its own, is a typo or a lie.
+MAX_AGE = 130
 # ICAO 9303 allows up to 9 characters; Chinese passports are a letter and 8 more (E12345678).
 _PASSPORT = re.compile(r"[A-Z][A-Z0-9]{5,8}")
 
@@ -66,6 +69,8 @@ def check_adult(date_of_birth: date, today: date | None = None) -> None:
     today = today or today_in_china()
     if date_of_birth > today:
         raise InvalidInput("dateOfBirth", "is in the future")
+    if age_on(date_of_birth, today) > MAX_AGE:
+        raise InvalidInput("dateOfBirth", f"is more than {MAX_AGE} years ago")
     if age_on(date_of_birth, today) < ADULT_AGE:
         raise IdentityRejected("UNDERAGE", f"You must be {ADULT_AGE} or older to use the wallet.")
 

@@ -23,7 +23,7 @@ def check_password(password: str, field: str = "password") -> str:
         raise InvalidInput(field, "contains an invalid character")
     if not MIN_LENGTH <= len(password) <= MAX_LENGTH:
         raise InvalidInput(field, f"must be {MIN_LENGTH} to {MAX_LENGTH} characters")
-    clean_text(password, field, max_length=MAX_LENGTH)
+    clean_text(password, field, max_length=MAX_LENGTH, unicode_policy=False)
     if password.lower() in _common():
         raise InvalidInput(field, "is too common; choose another")
     return password

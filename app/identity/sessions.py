@@ -1,4 +1,10 @@
-"""Sessions: opaque bearer tokens, stored as SHA-256, expiring and revocable."""
+"""Sessions: opaque bearer tokens, stored as SHA-256, expiring and revocable.
+
+Lookups may be answered from a per-process cache, but only while this process is sure to hear
+revocations: the cache is on only while the bus is connected, a revocation empties it at once in
+the revoking process and, over the bus, in every other one (`announce_ended`); a reconnected bus
+empties it because notices sent during the gap are lost.
+"""
 
 from __future__ import annotations
 
@@ -16,7 +22,7 @@ LAST_SEEN_RESOLUTION = timedelta(seconds=60)
 async def open_session(rt: Runtime, user: User, *, device_name: str, client_address: str
                        ) -> tuple[str, Session]:
     token = secrets.token_urlsafe(32)
-    now = datetime.now(UTC)
+    now = rt.clock.now()
     session = await Session.create(
         user=user, token_hash=token_hash(token), device_name=device_name[:100],
         client_address=client_address[:64], last_seen_at=now,
@@ -24,21 +30,65 @@ async def open_session(rt: Runtime, user: User, *, device_name: str, client_addr
     return token, session
 
 
-async def authenticate(token: str) -> Session | None:
+async def authenticate(rt: Runtime, token: str) -> Session | None:
     """The live session for a bearer token, with its user; None if unknown, expired or revoked."""
     if not token or len(token) > 128:
         return None
-    now = datetime.now(UTC)
-    session = await (Session.filter(token_hash=token_hash(token), revoked_at__isnull=True,
-                                    expires_at__gt=now).select_related("user").first())
-    if session is not None and now - session.last_seen_at > LAST_SEEN_RESOLUTION:
+    now = rt.clock.now()
+    digest = token_hash(token)
+    entry = rt.session_cache.get(digest, now)
+    if entry is not None:
+        user = await User.get_or_none(id=entry.user_id)
+        if user is None:
+            return None
+        session = Session(id=entry.session_id, user=user, token_hash=entry.token_hash,
+                          device_name=entry.device_name, client_address=entry.client_address,
+                          created_at=entry.created_at, last_seen_at=entry.last_seen_at,
+                          expires_at=entry.expires_at, revoked_at=None)
+        session._saved_in_db = True
+    else:
+        found = await (Session.filter(token_hash=digest, revoked_at__isnull=True, expires_at__gt=now)
+                       .select_related("user").first())
+        if found is None:
+            return None
+        session = found
+    if now - session.last_seen_at > LAST_SEEN_RESOLUTION:
         await Session.filter(id=session.id).update(last_seen_at=now)
+        session.last_seen_at = now
+    if entry is None or entry.last_seen_at != session.last_seen_at:
+        rt.session_cache.put(session, now)
     return session
+
+
+async def still_live(rt: Runtime, session: Session) -> bool:
+    """Whether a session read earlier (a websocket's) is still live: the cache, else the database."""
+    now = rt.clock.now()
+    if session.expires_at <= now:
+        return False
+    if rt.session_cache.get(session.token_hash, now) is not None:
+        return True
+    return await is_live(session.id)
 
 
 async def is_live(session_id: int) -> bool:
     now = datetime.now(UTC)
     return await Session.filter(id=session_id, revoked_at__isnull=True, expires_at__gt=now).exists()
+
+
+async def live_among(session_ids: list[int], now: datetime) -> set[int]:
+    """Which of these sessions are still live, in one query."""
+    if not session_ids:
+        return set()
+    rows = await Session.filter(id__in=session_ids, revoked_at__isnull=True, expires_at__gt=now).values_list(
+        "id", flat=True)
+    return {int(r) for r in rows}  # type: ignore[call-overload]
+
+
+async def announce_ended(rt: Runtime, user_id: int) -> None:
+    """Call after a revocation commits: this process forgets the user's cached sessions now, and every
+    process (over the bus) closes the user's websockets whose session is no longer live."""
+    rt.session_cache.forget_user(user_id)
+    await rt.signals.sessions_ended(user_id)
 
 
 async def list_sessions(user: User) -> list[Session]:

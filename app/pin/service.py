@@ -91,6 +91,8 @@ async def _replace(rt: Runtime, user: User, new_pin: str, what: str, *, keep_ses
             await sessions.revoke_others(user.id, keep_session_id)
         await _notify(rt, user, what)
     rt.outbox_waker.wake()
+    if keep_session_id is not None:
+        await sessions.announce_ended(rt, user.id)
 
 
 async def _identity(user: User) -> Identity:

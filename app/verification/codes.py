@@ -34,6 +34,7 @@ class Purpose(StrEnum):
     RESET_PIN = "RESET_PIN"
     BIND_CARD = "BIND_CARD"
     STEP_UP = "STEP_UP"
+    LOGIN = "LOGIN"
 
 
 _TEXTS = {
@@ -43,6 +44,7 @@ _TEXTS = {
     Purpose.RESET_PIN: "Your imwallet payment PIN reset code is {code}. Never share it.",
     Purpose.BIND_CARD: "Your bank's code to link your card to imwallet is {code}.",
     Purpose.STEP_UP: "Your code to confirm a large imwallet payment is {code}. Never share it.",
+    Purpose.LOGIN: "Your imwallet sign-in code is {code}. Never share it; imwallet never asks for it.",
 }
 
 

@@ -20,7 +20,7 @@ from schema.chat import loaders
 from schema.chat.cursors import message_cursor, page_size, parse_message_cursor
 from schema.chat.types import ChatUser, ConversationKind, Member, Message, SupportTicket, chat_user
 from schema.context import Info
-from schema.ids import encode_id
+from schema.ids import encode_id, parse_db_id
 
 
 @strawberry.type(description="One message and its page cursor.")
@@ -115,7 +115,8 @@ class Conversation(relay.Node):
         found: list[Conversation | None] = []
         for nid in node_ids:
             try:
-                m = await access.visible_conversation(viewer, int(nid)) if viewer and nid.isdigit() else None
+                m = await access.visible_conversation(viewer, nid_int) \
+                    if viewer and (nid_int := parse_db_id(nid)) else None
             except NotFound:
                 m = None
             found.append(cls.from_model(m) if m else None)

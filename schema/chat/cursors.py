@@ -6,6 +6,7 @@ import base64
 from datetime import datetime
 
 from app.errors import InvalidInput
+from schema.ids import parse_db_id
 
 
 def _enc(text: str) -> str:
@@ -27,7 +28,7 @@ def parse_message_cursor(cursor: str | None, field: str) -> int | None:
     if cursor is None:
         return None
     kind, _, raw = _dec(cursor, field).partition(":")
-    if kind != "m" or not raw.isdigit() or len(raw) > 19:
+    if kind != "m" or parse_db_id(raw) is None:
         raise InvalidInput(field, "is not a cursor this list gave out")
     return int(raw)
 
@@ -42,7 +43,7 @@ def parse_activity_cursor(cursor: str | None, field: str = "after") -> tuple[dat
     kind, _, raw = _dec(cursor, field).partition(":")
     at, _, rid = raw.partition("|")
     try:
-        if kind != "a" or not rid.isdigit() or len(rid) > 19:
+        if kind != "a" or parse_db_id(rid) is None:
             raise ValueError(cursor)
         return datetime.fromisoformat(at), int(rid)
     except ValueError:
@@ -57,7 +58,7 @@ def parse_id_cursor(cursor: str | None, field: str = "after") -> int | None:
     if cursor is None:
         return None
     kind, _, raw = _dec(cursor, field).partition(":")
-    if kind != "i" or not raw.isdigit() or len(raw) > 19:
+    if kind != "i" or parse_db_id(raw) is None:
         raise InvalidInput(field, "is not a cursor this list gave out")
     return int(raw)
 

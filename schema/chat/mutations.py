@@ -8,7 +8,6 @@ from typing import Annotated
 import strawberry
 
 from app.chat import conversations, messages, requests, support, typing
-from app.errors import DomainError
 from models import Conversation as ConversationModel
 from schema.chat.conversation import Conversation
 from schema.chat.inputs import (
@@ -37,7 +36,7 @@ from schema.errors import (
     RateLimitedError,
     RequestClosedError,
     TemporarilyUnavailableError,
-    from_domain,
+    errors_as_data,
 )
 from schema.ids import decode_id, encode_id
 
@@ -105,122 +104,98 @@ def _ok(c: ConversationModel) -> ConversationSuccess:
 @strawberry.type
 class ChatMutation(PaymentMutation):
     @strawberry.mutation(description="Start a direct conversation (reused if it exists) or a group.")
+    @errors_as_data
     async def start_conversation(self, info: Info, input: StartConversationInput) -> ConversationResult:
-        try:
-            ids = [decode_id(i, "User", "memberIds") for i in input.member_ids]
-            c = await conversations.start_conversation(info.context.rt, info.context.require_viewer(),
-                                                       member_ids=ids, title=input.title)
-        except DomainError as exc:
-            return from_domain(exc)  # type: ignore[return-value]
+        ids = [decode_id(i, "User", "memberIds") for i in input.member_ids]
+        c = await conversations.start_conversation(info.context.rt, info.context.require_viewer(),
+                                                   member_ids=ids, title=input.title)
         return _ok(c)
 
     @strawberry.mutation(description="Add people to a group; any member may.")
+    @errors_as_data
     async def add_members(self, info: Info, input: AddMembersInput) -> ConversationResult:
-        try:
-            ids = [decode_id(i, "User", "userIds") for i in input.user_ids]
-            c = await conversations.add_members(info.context.rt, info.context.require_viewer(),
-                                                _conv(input.conversation_id), ids)
-        except DomainError as exc:
-            return from_domain(exc)  # type: ignore[return-value]
+        ids = [decode_id(i, "User", "userIds") for i in input.user_ids]
+        c = await conversations.add_members(info.context.rt, info.context.require_viewer(),
+                                            _conv(input.conversation_id), ids)
         return _ok(c)
 
     @strawberry.mutation(description="The group's owner removes a member.")
+    @errors_as_data
     async def remove_member(self, info: Info, input: RemoveMemberInput) -> ConversationResult:
-        try:
-            c = await conversations.remove_member(info.context.rt, info.context.require_viewer(),
-                                                  _conv(input.conversation_id), decode_id(input.user_id, "User"))
-        except DomainError as exc:
-            return from_domain(exc)  # type: ignore[return-value]
+        c = await conversations.remove_member(info.context.rt, info.context.require_viewer(),
+                                              _conv(input.conversation_id), decode_id(input.user_id, "User"))
         return _ok(c)
 
     @strawberry.mutation(description="Leave a group.")
+    @errors_as_data
     async def leave_conversation(self, info: Info, input: LeaveConversationInput) -> ConversationResult:
-        try:
-            c = await conversations.leave_conversation(info.context.rt, info.context.require_viewer(),
-                                                       _conv(input.conversation_id))
-        except DomainError as exc:
-            return from_domain(exc)  # type: ignore[return-value]
+        c = await conversations.leave_conversation(info.context.rt, info.context.require_viewer(),
+                                                   _conv(input.conversation_id))
         return _ok(c)
 
     @strawberry.mutation(description="Send a text message; a resend with the same clientMessageId returns the first.")
+    @errors_as_data
     async def send_message(self, info: Info, input: SendMessageInput) -> MessageResult:
-        try:
-            m = await messages.send_message(info.context.rt, info.context.require_viewer(),
-                                            conversation_id=_conv(input.conversation_id), text=input.text,
-                                            client_message_id=input.client_message_id)
-        except DomainError as exc:
-            return from_domain(exc)  # type: ignore[return-value]
+        m = await messages.send_message(info.context.rt, info.context.require_viewer(),
+                                        conversation_id=_conv(input.conversation_id), text=input.text,
+                                        client_message_id=input.client_message_id)
         return MessageSuccess(chat_message=Message.from_model(m))
 
     @strawberry.mutation(description="The author edits a text message; it shows as edited.")
+    @errors_as_data
     async def edit_message(self, info: Info, input: EditMessageInput) -> MessageResult:
-        try:
-            m = await messages.edit_message(info.context.rt, info.context.require_viewer(),
-                                            message_id=decode_id(input.message_id, "Message", "messageId"),
-                                            text=input.text)
-        except DomainError as exc:
-            return from_domain(exc)  # type: ignore[return-value]
+        m = await messages.edit_message(info.context.rt, info.context.require_viewer(),
+                                        message_id=decode_id(input.message_id, "Message", "messageId"),
+                                        text=input.text)
         return MessageSuccess(chat_message=Message.from_model(m))
 
     @strawberry.mutation(description="The author recalls a text message within the recall window.")
+    @errors_as_data
     async def recall_message(self, info: Info, input: RecallMessageInput) -> MessageResult:
-        try:
-            m = await messages.recall_message(info.context.rt, info.context.require_viewer(),
-                                              message_id=decode_id(input.message_id, "Message", "messageId"))
-        except DomainError as exc:
-            return from_domain(exc)  # type: ignore[return-value]
+        m = await messages.recall_message(info.context.rt, info.context.require_viewer(),
+                                          message_id=decode_id(input.message_id, "Message", "messageId"))
         return MessageSuccess(chat_message=Message.from_model(m))
 
     @strawberry.mutation(description="Move the viewer's read position forward.")
+    @errors_as_data
     async def mark_read(self, info: Info, input: MarkReadInput) -> ReadResult:
-        try:
-            cid = _conv(input.conversation_id)
-            mid = decode_id(input.message_id, "Message", "messageId") if input.message_id else None
-            member = await messages.mark_read(info.context.rt, info.context.require_viewer(),
-                                              conversation_id=cid, message_id=mid)
-            c = await ConversationModel.get(id=cid)
-        except DomainError as exc:
-            return from_domain(exc)  # type: ignore[return-value]
+        cid = _conv(input.conversation_id)
+        mid = decode_id(input.message_id, "Message", "messageId") if input.message_id else None
+        member = await messages.mark_read(info.context.rt, info.context.require_viewer(),
+                                          conversation_id=cid, message_id=mid)
+        c = await ConversationModel.get(id=cid)
         last = member.last_read_message_id
         return ReadSuccess(conversation=Conversation.from_model(c),
                            last_read_message_id=strawberry.ID(encode_id("Message", last)) if last else None)
 
     @strawberry.mutation(description="Tell the others you are typing (ephemeral, never stored).")
+    @errors_as_data
     async def set_typing(self, info: Info, input: SetTypingInput) -> TypingResult:
-        try:
-            until = await typing.set_typing(info.context.rt, info.context.require_viewer(),
-                                            conversation_id=_conv(input.conversation_id), typing=input.typing)
-        except DomainError as exc:
-            return from_domain(exc)  # type: ignore[return-value]
+        until = await typing.set_typing(info.context.rt, info.context.require_viewer(),
+                                        conversation_id=_conv(input.conversation_id), typing=input.typing)
         return TypingSuccess(expires_at=until)
 
     @strawberry.mutation(description="Ask the members of a direct or group conversation for money.")
+    @errors_as_data
     async def request_money(self, info: Info, input: RequestMoneyInput) -> RequestResult:
-        try:
-            r = await requests.request_money(info.context.rt, info.context.require_viewer(),
-                                             conversation_id=_conv(input.conversation_id), amount=input.amount,
-                                             memo=input.memo)
-        except DomainError as exc:
-            return from_domain(exc)  # type: ignore[return-value]
+        r = await requests.request_money(info.context.rt, info.context.require_viewer(),
+                                         conversation_id=_conv(input.conversation_id), amount=input.amount,
+                                         memo=input.memo)
         return PaymentRequestSuccess(request=PaymentRequest.from_model(r))
 
     @strawberry.mutation(description="The requester cancels an open request.")
+    @errors_as_data
     async def cancel_request(self, info: Info, input: CancelRequestInput) -> RequestResult:
-        try:
-            r = await requests.cancel_request(info.context.rt, info.context.require_viewer(),
-                                              request_id=decode_id(input.request_id, "PaymentRequest", "requestId"))
-        except DomainError as exc:
-            return from_domain(exc)  # type: ignore[return-value]
+        r = await requests.cancel_request(info.context.rt, info.context.require_viewer(),
+                                          request_id=decode_id(input.request_id, "PaymentRequest", "requestId"))
         return PaymentRequestSuccess(request=PaymentRequest.from_model(r))
 
     @strawberry.mutation(description="Open a conversation with support about one of your transfers.")
+    @errors_as_data
     async def open_support_ticket(self, info: Info, input: OpenSupportTicketInput) -> TicketResult:
-        try:
-            viewer = info.context.require_viewer()
-            t = await support.open_ticket(info.context.rt, viewer,
-                                          transfer_id=decode_id(input.transfer_id, "Transfer", "transferId"),
-                                          text=input.text)
-            c = await ConversationModel.get(id=t.conversation_id)
-        except DomainError as exc:
-            return from_domain(exc)  # type: ignore[return-value]
+        viewer = info.context.require_viewer()
+        t = await support.open_ticket(info.context.rt, viewer,
+                                      transfer_id=decode_id(input.transfer_id, "Transfer", "transferId"),
+                                      text=input.text)
+        c = await ConversationModel.get(id=t.conversation_id)
         return SupportTicketSuccess(ticket=SupportTicket.from_model(t), conversation=Conversation.from_model(c))

@@ -7,7 +7,6 @@ from typing import Annotated
 import strawberry
 
 from app.chat import requests
-from app.errors import DomainError
 from models import MoneyRequest as MoneyRequestModel
 from schema.chat.inputs import PayRequestInput
 from schema.chat.types import PaymentRequest
@@ -27,7 +26,7 @@ from schema.errors import (
     RequestClosedError,
     TemporarilyUnavailableError,
     VerificationRequiredError,
-    from_domain,
+    errors_as_data,
 )
 from schema.ids import decode_id, encode_id
 
@@ -49,13 +48,11 @@ PayRequestResult = Annotated[
 class PaymentMutation:
     @strawberry.mutation(description="Pay a money request with the wallet (PIN and idempotency key as for "
                                      "sendMoney). Each member pays a request once.")
+    @errors_as_data
     async def pay_request(self, info: Info, input: PayRequestInput) -> PayRequestResult:
-        try:
-            rid = decode_id(input.request_id, "PaymentRequest", "requestId")
-            transfer = await requests.pay_request(info.context.rt, info.context.require_viewer(), request_id=rid,
-                                                  pin=input.pin, idempotency_key=input.idempotency_key)
-            request = await MoneyRequestModel.get(id=rid)
-        except DomainError as exc:
-            return from_domain(exc)  # type: ignore[return-value]
+        rid = decode_id(input.request_id, "PaymentRequest", "requestId")
+        transfer = await requests.pay_request(info.context.rt, info.context.require_viewer(), request_id=rid,
+                                              pin=input.pin, idempotency_key=input.idempotency_key)
+        request = await MoneyRequestModel.get(id=rid)
         return PayRequestSuccess(request=PaymentRequest.from_model(request),
                                  transfer_id=strawberry.ID(encode_id("Transfer", transfer.id)))

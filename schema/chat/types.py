@@ -25,7 +25,7 @@ from models import User as UserModel
 from schema.chat import loaders
 from schema.context import Info
 from schema.enums import register_enum
-from schema.ids import encode_id
+from schema.ids import encode_id, parse_db_id
 from schema.money import Money
 
 ConversationKind = DomainConversationKind
@@ -128,7 +128,8 @@ class PaymentRequest(relay.Node):
         viewer = info.context.viewer
         found = []
         for nid in node_ids:
-            m = await _visible_or_none(visible_request(viewer, int(nid))) if viewer and nid.isdigit() else None
+            m = await _visible_or_none(visible_request(viewer, nid_int)) \
+                if viewer and (nid_int := parse_db_id(nid)) else None
             found.append(cls.from_model(m) if m else None)
         return found
 
@@ -200,8 +201,8 @@ class Message(relay.Node):
         viewer = info.context.viewer
         found = []
         for nid in node_ids:
-            m = await _visible_or_none(access.visible_message(viewer, int(nid))) \
-                if viewer and nid.isdigit() else None
+            m = await _visible_or_none(access.visible_message(viewer, nid_int)) \
+                if viewer and (nid_int := parse_db_id(nid)) else None
             found.append(cls.from_model(m) if m else None)
         return found
 
@@ -248,8 +249,8 @@ class SupportTicket(relay.Node):
         viewer = info.context.viewer
         found = []
         for nid in node_ids:
-            m = await _visible_or_none(support.visible_ticket(viewer, int(nid))) \
-                if viewer and nid.isdigit() else None
+            m = await _visible_or_none(support.visible_ticket(viewer, nid_int)) \
+                if viewer and (nid_int := parse_db_id(nid)) else None
             found.append(cls.from_model(m) if m else None)
         return found
 

@@ -32,6 +32,12 @@ class LoginInput:
     password: str = strawberry.field(description="The account's password.")
 
 
+@strawberry.input(description="Sign in with a LOGIN code sent by SMS (requestVerificationCode).")
+class LoginWithCodeInput:
+    phone: str = strawberry.field(description="The account's phone number, E.164.")
+    code: str = strawberry.field(description="The 6-digit LOGIN code.")
+
+
 @strawberry.input(description="Set a new password with a RESET_PASSWORD code.")
 class ResetPasswordInput:
     phone: str = strawberry.field(description="The account's phone number, where the code was sent.")

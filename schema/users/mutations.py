@@ -6,7 +6,7 @@ from typing import Annotated
 
 import strawberry
 
-from app.errors import DomainError, InvalidInput
+from app.errors import InvalidInput
 from app.identity import accounts, sessions
 from app.identity import verification as identity_service
 from app.identity.documents import DocumentType as DomainDocumentType
@@ -24,12 +24,13 @@ from schema.errors import (
     NotFoundError,
     RateLimitedError,
     TemporarilyUnavailableError,
-    from_domain,
+    errors_as_data,
 )
 from schema.ids import decode_id
 from schema.users.inputs import (
     AddEmailInput,
     LoginInput,
+    LoginWithCodeInput,
     RegisterInput,
     RequestVerificationCodeInput,
     ResetPasswordInput,
@@ -76,6 +77,10 @@ RegisterResult = Annotated[
 LoginResult = Annotated[
     SessionPayload | InvalidCredentialsError | InvalidInputError | RateLimitedError | TemporarilyUnavailableError,
     strawberry.union("LoginResult", description="`login`'s answer: a session, or an error to handle.")]
+LoginWithCodeResult = Annotated[
+    SessionPayload | InvalidCodeError | InvalidCredentialsError | InvalidInputError | RateLimitedError
+    | TemporarilyUnavailableError,
+    strawberry.union("LoginWithCodeResult", description="`loginWithCode`'s answer: a session, or an error.")]
 ResetPasswordResult = Annotated[
     Done | InvalidCodeError | InvalidCredentialsError | InvalidInputError | RateLimitedError,
     strawberry.union("ResetPasswordResult", description="`resetPassword`'s answer: Done, or an error to handle.")]
@@ -95,7 +100,7 @@ IdentityResult = Annotated[
 def _destination(info: Info, data: RequestVerificationCodeInput) -> str:
     """Where a code goes: the given phone for sign-up and reset, else the account's own contact."""
     purpose = Purpose(data.purpose)
-    if purpose in (Purpose.REGISTER, Purpose.RESET_PASSWORD):
+    if purpose in (Purpose.REGISTER, Purpose.RESET_PASSWORD, Purpose.LOGIN):
         # These codes prove a phone number: they go by SMS to the number given.
         if data.channel != CodeChannel.SMS:
             raise InvalidInput("channel", "sign-up and password reset codes are sent by SMS")
@@ -119,109 +124,102 @@ def _destination(info: Info, data: RequestVerificationCodeInput) -> str:
 @strawberry.type
 class UserMutation:
     @strawberry.mutation(description="Send a one-time code by SMS or mail.")
+    @errors_as_data
     async def request_verification_code(self, info: Info, input: RequestVerificationCodeInput) -> CodeResult:
         rt = info.context.rt
-        try:
-            purpose = Purpose(input.purpose)
-            if purpose == Purpose.BIND_CARD:
-                raise InvalidInput("purpose", "card codes are sent by the card's issuer")
-            destination = _destination(info, input)
-            await accounts.request_code(rt, channel=Channel(input.channel.value), purpose=purpose,
-                                        destination=destination, client_address=info.context.client_address,
-                                        viewer=info.context.viewer)
-        except DomainError as exc:
-            return from_domain(exc)  # type: ignore[return-value]
+        purpose = Purpose(input.purpose)
+        if purpose == Purpose.BIND_CARD:
+            raise InvalidInput("purpose", "card codes are sent by the card's issuer")
+        destination = _destination(info, input)
+        await accounts.request_code(rt, channel=Channel(input.channel.value), purpose=purpose,
+                                    destination=destination, client_address=info.context.client_address,
+                                    viewer=info.context.viewer)
         s = rt.settings
         return CodeRequested(expires_in_seconds=s.code_ttl_seconds, resend_after_seconds=s.code_resend_seconds)
 
     @strawberry.mutation(description="Create an account once the SMS code proves the phone number.")
+    @errors_as_data
     async def register(self, info: Info, input: RegisterInput) -> RegisterResult:
         ctx = info.context
-        try:
-            token, session = await accounts.register(
-                ctx.rt, phone=input.phone, code=input.code, password=input.password,
-                display_name=input.display_name, email=input.email, device_name=ctx.device_name,
-                client_address=ctx.client_address)
-        except DomainError as exc:
-            return from_domain(exc)  # type: ignore[return-value]
+        token, session = await accounts.register(
+            ctx.rt, phone=input.phone, code=input.code, password=input.password,
+            display_name=input.display_name, email=input.email, device_name=ctx.device_name,
+            client_address=ctx.client_address)
         return SessionPayload(token=token, expires_at=session.expires_at, user=User.from_model(session.user))
 
     @strawberry.mutation(description="Sign in with phone and password.")
+    @errors_as_data
     async def login(self, info: Info, input: LoginInput) -> LoginResult:
         ctx = info.context
-        try:
-            token, session = await accounts.login(ctx.rt, phone=input.phone, password=input.password,
-                                                  device_name=ctx.device_name,
-                                                  client_address=ctx.client_address)
-        except DomainError as exc:
-            return from_domain(exc)  # type: ignore[return-value]
+        token, session = await accounts.login(ctx.rt, phone=input.phone, password=input.password,
+                                              device_name=ctx.device_name,
+                                              client_address=ctx.client_address)
+        return SessionPayload(token=token, expires_at=session.expires_at, user=User.from_model(session.user))
+
+    @strawberry.mutation(description="Sign in with a LOGIN code sent by SMS; works while too many wrong "
+                                     "passwords hold the password sign-in.")
+    @errors_as_data
+    async def login_with_code(self, info: Info, input: LoginWithCodeInput) -> LoginWithCodeResult:
+        ctx = info.context
+        token, session = await accounts.login_with_code(ctx.rt, phone=input.phone, code=input.code,
+                                                        device_name=ctx.device_name,
+                                                        client_address=ctx.client_address)
         return SessionPayload(token=token, expires_at=session.expires_at, user=User.from_model(session.user))
 
     @strawberry.mutation(description="Set a new login password with a RESET_PASSWORD code; "
                                      "every session of the account ends.")
+    @errors_as_data
     async def reset_password(self, info: Info, input: ResetPasswordInput) -> ResetPasswordResult:
-        try:
-            await accounts.reset_password(info.context.rt, phone=input.phone, code=input.code,
-                                          new_password=input.new_password)
-        except DomainError as exc:
-            return from_domain(exc)  # type: ignore[return-value]
+        await accounts.reset_password(info.context.rt, phone=input.phone, code=input.code,
+                                      new_password=input.new_password)
         return Done()
 
     @strawberry.mutation(description="End this session.")
+    @errors_as_data
     async def logout(self, info: Info) -> SessionResult:
-        try:
-            viewer = info.context.require_viewer()
-            assert info.context.session is not None
-            await sessions.revoke(viewer, info.context.session.id)
-        except DomainError as exc:
-            return from_domain(exc)  # type: ignore[return-value]
+        viewer = info.context.require_viewer()
+        assert info.context.session is not None
+        await sessions.revoke(viewer, info.context.session.id)
+        await sessions.announce_ended(info.context.rt, viewer.id)
         return Done()
 
     @strawberry.mutation(description="End every session of this account, this one included.")
+    @errors_as_data
     async def logout_everywhere(self, info: Info) -> SessionResult:
-        try:
-            viewer = info.context.require_viewer()
-            await sessions.revoke_all(viewer.id)
-        except DomainError as exc:
-            return from_domain(exc)  # type: ignore[return-value]
+        viewer = info.context.require_viewer()
+        await sessions.revoke_all(viewer.id)
+        await sessions.announce_ended(info.context.rt, viewer.id)
         return Done()
 
     @strawberry.mutation(description="End one of this account's sessions (see `me.sessions`).")
+    @errors_as_data
     async def revoke_session(self, info: Info, input: RevokeSessionInput) -> SessionResult:
-        try:
-            viewer = info.context.require_viewer()
-            await sessions.revoke(viewer, decode_id(input.session_id, "SessionInfo", "sessionId"))
-        except DomainError as exc:
-            return from_domain(exc)  # type: ignore[return-value]
+        viewer = info.context.require_viewer()
+        await sessions.revoke(viewer, decode_id(input.session_id, "SessionInfo", "sessionId"))
+        await sessions.announce_ended(info.context.rt, viewer.id)
         return Done()
 
     @strawberry.mutation(description="Add or change the account's email; a VERIFY_EMAIL code is mailed.")
+    @errors_as_data
     async def add_email(self, info: Info, input: AddEmailInput) -> EmailResult:
-        try:
-            viewer = info.context.require_viewer()
-            await accounts.add_email(info.context.rt, viewer, input.email)
-            await viewer.refresh_from_db()
-        except DomainError as exc:
-            return from_domain(exc)  # type: ignore[return-value]
+        viewer = info.context.require_viewer()
+        await accounts.add_email(info.context.rt, viewer, input.email)
+        await viewer.refresh_from_db()
         return UserSuccess(user=User.from_model(viewer))
 
     @strawberry.mutation(description="Mark the email verified with the mailed code.")
+    @errors_as_data
     async def verify_email(self, info: Info, input: VerifyEmailInput) -> EmailResult:
-        try:
-            user = await accounts.verify_email(info.context.rt, info.context.require_viewer(), input.code)
-        except DomainError as exc:
-            return from_domain(exc)  # type: ignore[return-value]
+        user = await accounts.verify_email(info.context.rt, info.context.require_viewer(), input.code)
         return UserSuccess(user=User.from_model(user))
 
     @strawberry.mutation(description="Prove who you are: real name, document, date of birth (18+).")
+    @errors_as_data
     async def submit_identity(self, info: Info, input: SubmitIdentityInput) -> IdentityResult:
-        try:
-            viewer = info.context.require_viewer()
-            identity = await identity_service.submit_identity(
-                info.context.rt, viewer, real_name=input.real_name,
-                document_type=DomainDocumentType(input.document_type), document_number=input.document_number,
-                date_of_birth=input.date_of_birth)
-        except DomainError as exc:
-            return from_domain(exc)  # type: ignore[return-value]
+        viewer = info.context.require_viewer()
+        identity = await identity_service.submit_identity(
+            info.context.rt, viewer, real_name=input.real_name,
+            document_type=DomainDocumentType(input.document_type), document_number=input.document_number,
+            date_of_birth=input.date_of_birth)
         return IdentitySuccess(identity=IdentityStatus.from_model(identity), user=User.from_model(viewer))
 

@@ -39,7 +39,8 @@ register_enum(DomainPurpose, name="CodePurpose", description="What a one-time co
                       "RESET_PASSWORD": "Set a new login password (SMS).",
                       "RESET_PIN": "Set a new payment PIN, with the identity document (SMS or mail).",
                       "BIND_CARD": "Sent by the bank to confirm a card binding (SMS).",
-                      "STEP_UP": "Confirm one large payment on top of the PIN (SMS)."})
+                      "STEP_UP": "Confirm one large payment on top of the PIN (SMS).",
+                      "LOGIN": "Sign in with a code instead of the password, e.g. while a password lock holds (SMS)."})
 
 
 class CodeChannel(StrEnum):

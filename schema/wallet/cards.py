@@ -7,7 +7,6 @@ from typing import Annotated
 import strawberry
 
 from app.cards import binding
-from app.errors import DomainError
 from schema.context import Info
 from schema.errors import (
     AlreadyExistsError,
@@ -21,7 +20,7 @@ from schema.errors import (
     RateLimitedError,
     TemporarilyUnavailableError,
     VerificationRequiredError,
-    from_domain,
+    errors_as_data,
 )
 from schema.ids import decode_id
 from schema.wallet.inputs import BindCardInput, ConfirmCardBindingInput, RemoveCardInput
@@ -63,30 +62,24 @@ RemoveCardResult = Annotated[
 class CardMutation:
     @strawberry.mutation(description="Link a bank card. The number and CVV go to the bank once and are "
                                      "never stored; the bank answers with a code by SMS.")
+    @errors_as_data
     async def bind_card(self, info: Info, input: BindCardInput) -> BindCardResult:
-        try:
-            card = await binding.bind_card(
-                info.context.rt, info.context.require_viewer(), number=input.number,
-                expiry_month=input.expiry_month, expiry_year=input.expiry_year, cvv=input.cvv,
-                holder_name=input.holder_name, pin=input.pin)
-        except DomainError as exc:
-            return from_domain(exc)  # type: ignore[return-value]
+        card = await binding.bind_card(
+            info.context.rt, info.context.require_viewer(), number=input.number,
+            expiry_month=input.expiry_month, expiry_year=input.expiry_year, cvv=input.cvv,
+            holder_name=input.holder_name, pin=input.pin)
         return CardBindingStarted(card=Card.from_model(card))
 
     @strawberry.mutation(description="Finish linking a card with the code the bank sent.")
+    @errors_as_data
     async def confirm_card_binding(self, info: Info, input: ConfirmCardBindingInput) -> ConfirmCardBindingResult:
-        try:
-            card = await binding.confirm_binding(info.context.rt, info.context.require_viewer(),
-                                                 decode_id(input.binding_id, "Card", "bindingId"), input.code)
-        except DomainError as exc:
-            return from_domain(exc)  # type: ignore[return-value]
+        card = await binding.confirm_binding(info.context.rt, info.context.require_viewer(),
+                                             decode_id(input.binding_id, "Card", "bindingId"), input.code)
         return CardSuccess(card=Card.from_model(card))
 
     @strawberry.mutation(description="Unlink a card (payment PIN required).")
+    @errors_as_data
     async def remove_card(self, info: Info, input: RemoveCardInput) -> RemoveCardResult:
-        try:
-            await binding.remove_card(info.context.rt, info.context.require_viewer(),
-                                      decode_id(input.card_id, "Card", "cardId"), input.pin)
-        except DomainError as exc:
-            return from_domain(exc)  # type: ignore[return-value]
+        await binding.remove_card(info.context.rt, info.context.require_viewer(),
+                                  decode_id(input.card_id, "Card", "cardId"), input.pin)
         return CardRemoved(card_id=input.card_id)

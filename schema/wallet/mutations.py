@@ -10,7 +10,7 @@ from typing import Annotated, Protocol
 
 import strawberry
 
-from app.errors import DomainError, InvalidInput
+from app.errors import InvalidInput
 from app.ledger.amounts import parse_amount
 from app.payments import funding, transfers, wallets
 from app.pin import service as pin_service
@@ -35,7 +35,7 @@ from schema.errors import (
     RecipientUnavailableError,
     TemporarilyUnavailableError,
     VerificationRequiredError,
-    from_domain,
+    errors_as_data,
 )
 from schema.ids import decode_id
 from schema.wallet.inputs import (
@@ -109,17 +109,15 @@ async def _success(user: UserModel, transfer: TransferModel) -> TransferSuccess:
     return TransferSuccess(transfer=Transfer.from_model(transfer), wallet=Wallet.from_model(wallet))
 
 
+@errors_as_data
 async def _card_money(info: Info, input: CardMoneyInput, move: CardMove) -> object:
     """Top-up and withdrawal differ only in which way the money goes."""
     rt = info.context.rt
-    try:
-        viewer = info.context.require_viewer()
-        transfer = await move(rt, viewer, card_id=decode_id(input.card_id, "Card", "cardId"),
-                              amount_minor=parse_amount(input.amount, rt.settings.currency), pin=input.pin,
-                              idempotency_key=input.idempotency_key)
-        return await _success(viewer, transfer)
-    except DomainError as exc:
-        return from_domain(exc)
+    viewer = info.context.require_viewer()
+    transfer = await move(rt, viewer, card_id=decode_id(input.card_id, "Card", "cardId"),
+                          amount_minor=parse_amount(input.amount, rt.settings.currency), pin=input.pin,
+                          idempotency_key=input.idempotency_key)
+    return await _success(viewer, transfer)
 
 
 async def _payee_id(to: RecipientInput) -> int:
@@ -133,42 +131,34 @@ async def _payee_id(to: RecipientInput) -> int:
 @strawberry.type
 class WalletMutation:
     @strawberry.mutation(description="Set the first payment PIN (needs a verified identity).")
+    @errors_as_data
     async def set_payment_pin(self, info: Info, input: SetPaymentPinInput) -> SetPinResult:
-        try:
-            await pin_service.set_pin(info.context.rt, info.context.require_viewer(), input.pin)
-        except DomainError as exc:
-            return from_domain(exc)  # type: ignore[return-value]
+        await pin_service.set_pin(info.context.rt, info.context.require_viewer(), input.pin)
         return PinSuccess()
 
     @strawberry.mutation(description="Change the payment PIN with the current one.")
+    @errors_as_data
     async def change_payment_pin(self, info: Info, input: ChangePaymentPinInput) -> ChangePinResult:
-        try:
-            await pin_service.change_pin(info.context.rt, info.context.require_viewer(), input.old_pin,
-                                         input.new_pin)
-        except DomainError as exc:
-            return from_domain(exc)  # type: ignore[return-value]
+        await pin_service.change_pin(info.context.rt, info.context.require_viewer(), input.old_pin,
+                                     input.new_pin)
         return PinSuccess()
 
     @strawberry.mutation(description="Forgotten PIN: a RESET_PIN code plus your identity document number. "
                                      "Also lifts a PIN lock and signs out every other session.")
+    @errors_as_data
     async def reset_payment_pin(self, info: Info, input: ResetPaymentPinInput) -> ResetPinResult:
-        try:
-            viewer = info.context.require_viewer()
-            assert info.context.session is not None, "a viewer always comes with its session"
-            await pin_service.reset_pin(info.context.rt, viewer, session_id=info.context.session.id,
-                                        channel=Channel(input.channel.value), code=input.code,
-                                        document_number=input.document_number, new_pin=input.new_pin)
-        except DomainError as exc:
-            return from_domain(exc)  # type: ignore[return-value]
+        viewer = info.context.require_viewer()
+        assert info.context.session is not None, "a viewer always comes with its session"
+        await pin_service.reset_pin(info.context.rt, viewer, session_id=info.context.session.id,
+                                    channel=Channel(input.channel.value), code=input.code,
+                                    document_number=input.document_number, new_pin=input.new_pin)
         return PinSuccess()
 
     @strawberry.mutation(description="Open the wallet once identity (18+) and a payment PIN are in place; "
                                      "otherwise says which steps are missing.")
+    @errors_as_data
     async def open_wallet(self, info: Info) -> OpenWalletResult:
-        try:
-            wallet = await wallets.open_wallet(info.context.rt, info.context.require_viewer())
-        except DomainError as exc:
-            return from_domain(exc)  # type: ignore[return-value]
+        wallet = await wallets.open_wallet(info.context.rt, info.context.require_viewer())
         return WalletSuccess(wallet=Wallet.from_model(wallet))
 
     @strawberry.mutation(description="Move money from a linked card into the wallet.")
@@ -182,14 +172,12 @@ class WalletMutation:
 
     @strawberry.mutation(description="Send money to a contact, by user id or phone number; it also appears "
                                      "in your direct conversation. Large amounts need a STEP_UP code.")
+    @errors_as_data
     async def send_money(self, info: Info, input: SendMoneyInput) -> SendMoneyResult:
         rt = info.context.rt
-        try:
-            viewer = info.context.require_viewer()
-            transfer = await transfers.send_money(
-                rt, viewer, payee_id=await _payee_id(input.to),
-                amount_minor=parse_amount(input.amount, rt.settings.currency), memo=input.memo, pin=input.pin,
-                idempotency_key=input.idempotency_key, step_up_code=input.step_up_code)
-            return await _success(viewer, transfer)
-        except DomainError as exc:
-            return from_domain(exc)  # type: ignore[return-value]
+        viewer = info.context.require_viewer()
+        transfer = await transfers.send_money(
+            rt, viewer, payee_id=await _payee_id(input.to),
+            amount_minor=parse_amount(input.amount, rt.settings.currency), memo=input.memo, pin=input.pin,
+            idempotency_key=input.idempotency_key, step_up_code=input.step_up_code)
+        return await _success(viewer, transfer)

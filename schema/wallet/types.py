@@ -19,6 +19,7 @@ from models import EntryKind, LedgerAccount, LedgerEntry
 from models import Transfer as TransferModel
 from schema.context import Info
 from schema.enums import register_enum
+from schema.ids import parse_db_id
 from schema.money import Money
 from schema.users.types import UserProfile
 from schema.wallet import loaders
@@ -99,7 +100,7 @@ class Transfer(relay.Node):
     @classmethod
     async def resolve_nodes(cls, *, info: Info, node_ids: Iterable[str], required: bool = False) -> Any:
         viewer = info.context.viewer
-        ids = [int(n) if n.isascii() and n.isdigit() and len(n) < 19 else 0 for n in node_ids]
+        ids = [parse_db_id(n) or 0 for n in node_ids]
         found = await records.transfers_for(viewer.id, ids) if viewer else {}
         return [cls.from_model(found[i]) if i in found else None for i in ids]
 
@@ -237,6 +238,6 @@ class Card(relay.Node):
     @classmethod
     async def resolve_nodes(cls, *, info: Info, node_ids: Iterable[str], required: bool = False) -> Any:
         viewer = info.context.viewer
-        ids = [int(n) if n.isascii() and n.isdigit() and len(n) < 19 else 0 for n in node_ids]
+        ids = [parse_db_id(n) or 0 for n in node_ids]
         rows = {c.id: c for c in await CardModel.filter(id__in=ids, user_id=viewer.id)} if viewer else {}
         return [cls.from_model(rows[i]) if i in rows else None for i in ids]

@@ -147,30 +147,77 @@ async def test_wrong_password_and_unknown_phone_get_the_same_answer(
                                 "message": "Wrong phone number or password."}
 
 
-async def test_login_failures_throttle_the_account_then_the_address(
+LOGIN_WITH_CODE = """mutation($input: LoginWithCodeInput!) { loginWithCode(input: $input) {
+  __typename ... on SessionPayload { token user { id } } ... on Error { code message } } }"""
+
+
+async def test_a_strangers_wrong_passwords_slow_the_stranger_not_the_owner(
         client: GraphQLClient, new_client: MakeClient, sms_sink: SmsSink, server: RunningServer) -> None:
-    s = server.settings
     victim = await flows.register(client, sms_sink, name="Victim")
     bystander = await flows.register(new_client(), sms_sink, name="Bystander")
     attacker = new_client()
     sessions_before = await Session.filter(user__phone=victim.phone).count()
-    # Given N wrong passwords for one account from one address
-    for _ in range(s.login_failures_per_account):
+    # Given five quick wrong passwords for one account from one address
+    for _ in range(5):
         assert (await login(attacker, victim.phone, "wrong password"))["__typename"] == "InvalidCredentialsError"
-    # Then the (N+1)th attempt is refused even with the right password, from any address
-    for someone in (attacker, new_client()):
-        refused = await login(someone, victim.phone)
-        assert refused["__typename"] == "RateLimitedError", refused
-        assert refused["code"] == "RATE_LIMITED"
+    # Then that address must wait, even with the right password
+    refused = await login(attacker, victim.phone)
+    assert refused["__typename"] == "RateLimitedError", refused
+    assert refused["code"] == "RATE_LIMITED"
     assert await Session.filter(user__phone=victim.phone).count() == sessions_before
-    # but another account from the same address still signs in
+    # but the owner, elsewhere, signs in at once
+    assert (await login(new_client(), victim.phone))["__typename"] == "SessionPayload"
+    # and the same address may still sign in to another account
     assert (await login(attacker, bystander.phone))["__typename"] == "SessionPayload"
-    # until the address itself runs out of attempts
-    used = s.login_failures_per_account + 2
-    for _ in range(s.login_failures_per_address - used):
+
+
+async def test_an_address_that_guesses_across_accounts_runs_out(
+        client: GraphQLClient, new_client: MakeClient, sms_sink: SmsSink, server: RunningServer) -> None:
+    s = server.settings
+    bystander = await flows.register(client, sms_sink, name="Bystander")
+    attacker = new_client()
+    for _ in range(s.login_failures_per_address):
         assert (await login(attacker, fresh_phone(), "wrong password"))["__typename"] == "InvalidCredentialsError"
     assert (await login(attacker, bystander.phone))["__typename"] == "RateLimitedError"
     assert (await login(new_client(), bystander.phone))["__typename"] == "SessionPayload"
+
+
+async def test_while_a_password_lock_holds_the_owner_signs_in_with_an_sms_code(
+        client: GraphQLClient, new_client: MakeClient, sms_sink: SmsSink, server: RunningServer) -> None:
+    s = server.settings
+    victim = await flows.register(client, sms_sink, name="Victim")
+    # many addresses together exhaust the account's own budget
+    for _ in range(s.login_failures_per_account // 5):
+        stranger = new_client()
+        for _ in range(5):
+            assert (await login(stranger, victim.phone, "wrong"))["__typename"] == "InvalidCredentialsError"
+    owner = new_client()
+    assert (await login(owner, victim.phone))["__typename"] == "RateLimitedError"
+    await resend_window_passes(server, victim.phone)
+    code = await flows.request_sms_code(owner, sms_sink, victim.phone, "LOGIN")
+    wrong = await owner.mutate("loginWithCode", LOGIN_WITH_CODE, {"input": {
+        "phone": victim.phone, "code": f"{(int(code) + 1) % 10**6:06d}"}})
+    assert wrong["__typename"] == "InvalidCodeError"
+    signed_in = await owner.mutate("loginWithCode", LOGIN_WITH_CODE, {"input": {"phone": victim.phone,
+                                                                                "code": code}})
+    assert signed_in["__typename"] == "SessionPayload"
+    assert signed_in["user"] == {"id": victim.user_id}
+    owner.token = str(signed_in["token"])
+    assert (await owner.gql("{ me { id } }")) == {"me": {"id": victim.user_id}}
+    # the code is single use
+    again = await new_client().mutate("loginWithCode", LOGIN_WITH_CODE, {"input": {"phone": victim.phone,
+                                                                                   "code": code}})
+    assert again["__typename"] == "InvalidCodeError"
+
+
+async def test_a_login_code_for_an_unknown_phone_is_answered_the_same_and_sent_nowhere(
+        new_client: MakeClient, sms_sink: SmsSink) -> None:
+    phone = fresh_phone()
+    result = await new_client().mutate("requestVerificationCode", flows.REQUEST_CODE, {"input": {
+        "channel": "SMS", "purpose": "LOGIN", "phone": phone}})
+    assert result["__typename"] == "CodeRequested"
+    await asyncio.sleep(0.3)
+    assert sms_sink.to(phone) == []
 
 
 async def test_success_clears_the_account_counter(
@@ -178,15 +225,14 @@ async def test_success_clears_the_account_counter(
     s = server.settings
     account = await flows.register(client, sms_sink)
     other = new_client()
-    for _ in range(s.login_failures_per_account - 1):
-        await login(other, account.phone, "wrong password")
-    assert (await login(other, account.phone))["__typename"] == "SessionPayload"
-    key = f"login-acct:{account.phone}"
-    assert await server.runtime.limiter.count(key, s.login_failures_per_account,
-                                              s.login_failure_window_seconds) == 0
-    for _ in range(s.login_failures_per_account - 1):
-        await login(other, account.phone, "wrong password")
-    assert (await login(other, account.phone))["__typename"] == "SessionPayload"
+    for _ in range(2):
+        for _ in range(4):  # one short of the first growing delay
+            assert (await login(other, account.phone, "wrong password"))["__typename"] == "InvalidCredentialsError"
+        assert (await login(other, account.phone))["__typename"] == "SessionPayload"
+        limiter = server.runtime.limiter
+        assert await limiter.count(f"login-acct:{account.phone}", s.login_failures_per_account,
+                                   s.login_failure_window_seconds) == 0
+        assert await limiter.count(f"login-pair:{account.phone}|{other.ip}", 5, 60) == 0
 
 
 async def test_sessions_show_devices_and_can_be_revoked(

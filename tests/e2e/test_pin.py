@@ -117,7 +117,7 @@ async def test_100_aliases_in_one_document_are_refused_before_any_resolver(
                       f"{{ __typename }}" for n in range(100))
     response = await client.post(f"mutation {{ {fields} }}")
     assert response.json() == {"data": None, "errors": [
-        {"message": "100 aliases found. Allowed: 15"},
+        {"message": "100 aliases found. Allowed: 15", "extensions": {"code": "TOO_MANY_ALIASES"}},
         {"message": "A document may use changePaymentPin only once; send one operation per request.",
          "extensions": {"code": "SENSITIVE_FIELD_REPEATED"}}]}
     two = await client.post('mutation { a: changePaymentPin(input: {oldPin: "200001", newPin: "864201"}) '

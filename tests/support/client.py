@@ -9,6 +9,8 @@ from typing import Any
 
 import httpx
 
+from tests.support import leaks
+
 _ips = itertools.count(1)
 
 
@@ -42,8 +44,11 @@ class GraphQLClient:
         return headers
 
     async def post(self, query: str, variables: dict[str, Any] | None = None, **extra: Any) -> httpx.Response:
-        return await self.http.post(f"{self.base_url}/graphql", json={"query": query, "variables": variables or {}},
-                                    headers={**self.headers(), **extra.pop("headers", {})}, **extra)
+        response = await self.http.post(f"{self.base_url}/graphql",
+                                        json={"query": query, "variables": variables or {}},
+                                        headers={**self.headers(), **extra.pop("headers", {})}, **extra)
+        leaks.scan("response", response.text)
+        return response
 
     async def gql(self, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
         """Run an operation that must not fail at the GraphQL level; returns `data`."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from tests.support import leaks
 from tests.support.client import GraphQLClient, fresh_phone
 from tests.support.sinks import SmsSink
 
@@ -81,7 +82,9 @@ def resident_id(birth: str, seq: str = "123") -> str:
     from stdnum.cn import ric
 
     body = "110105" + birth + seq
-    return body + ric.calc_check_digit(body + "0")
+    number = body + ric.calc_check_digit(body + "0")
+    leaks.watch(number)
+    return number
 
 
 async def verify_identity(account: Account, *, real_name: str = "王小明", birth: str = "19900307",

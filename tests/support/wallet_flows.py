@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from tests.support import flows
+from tests.support import flows, leaks
 from tests.support.client import GraphQLClient
 from tests.support.flows import Account
 from tests.support.sinks import SmsSink
@@ -136,7 +136,9 @@ def fresh_visa() -> str:
     from stdnum import luhn
 
     body = "4" + "".join(random.choice("0123456789") for _ in range(14))
-    return body + luhn.calc_check_digit(body)
+    number = body + luhn.calc_check_digit(body)
+    leaks.watch(number)
+    return number
 
 
 def sms_count(sms: SmsSink, phone: str, contains: str) -> int:

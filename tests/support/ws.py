@@ -12,6 +12,8 @@ from typing import Any
 import websockets
 from websockets.asyncio.client import ClientConnection
 
+from tests.support import leaks
+
 _ids = itertools.count(1)
 
 RECEIPT_FIELDS = """__typename cursor at receipt { receiptKind transferId amount { amount currency }
@@ -52,6 +54,7 @@ class WsClient:
     async def _read(self) -> None:
         try:
             async for raw in self.ws:
+                leaks.scan("websocket", str(raw))
                 msg = json.loads(raw)
                 if "id" in msg:
                     await self.inbox[msg["id"]].put(msg)

@@ -14,6 +14,7 @@ GOOD = {
     "sms_backend": "webhook",
     "sms_webhook_url": "https://sms-bridge.internal/send",
     "smtp_host": "smtp.internal",
+    "allow_sandbox_cards_in_production": True,  # the only processor there is today
 }
 
 
@@ -33,10 +34,22 @@ def test_complete_production_settings_are_accepted_and_close_the_ide() -> None:
     ({"sms_backend": "log"}, "SMS_BACKEND"),
     ({"sms_webhook_url": None}, "SMS_WEBHOOK_URL"),
     ({"smtp_host": None}, "SMTP_HOST"),
+    ({"allow_sandbox_cards_in_production": False}, "ALLOW_SANDBOX_CARDS_IN_PRODUCTION"),
+    ({"graphiql": True}, "GRAPHIQL"),
+    ({"introspection": True}, "INTROSPECTION"),
 ])
 def test_weak_production_settings_are_refused(change: dict[str, object], complaint: str) -> None:
     with pytest.raises(ValidationError, match=complaint):
         make(**change)
+
+
+def test_the_sandbox_processor_in_production_is_allowed_only_loudly(caplog: pytest.LogCaptureFixture) -> None:
+    with pytest.raises(ValidationError, match="money from nothing"):
+        make(allow_sandbox_cards_in_production=False)
+    make()
+    assert "SANDBOX card processor approves any valid card number" in caplog.text
+    # outside production the sandbox needs no flag
+    assert Settings(_env_file=None, imwallet_env="test").card_processor == "sandbox"  # type: ignore[call-arg]
 
 
 def test_development_defaults_need_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
