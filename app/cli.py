@@ -50,12 +50,13 @@ def _export_schema(args: argparse.Namespace) -> int:
     return 0
 
 
-async def _run_audit(settings: Settings) -> int:
-    from app.ledger.audit import audit
+async def _run_audit(settings: Settings, pending_bound_seconds: float | None = None) -> int:
+    from app.ledger.audit import PENDING_BOUND_SECONDS, audit
 
     await Tortoise.init(config=settings.tortoise_config(), _enable_global_fallback=True)
     try:
-        breaches = await audit()
+        bound = PENDING_BOUND_SECONDS if pending_bound_seconds is None else pending_bound_seconds
+        breaches = await audit(pending_bound_seconds=bound)
     finally:
         await Tortoise.close_connections()
     for breach in breaches:
@@ -66,8 +67,8 @@ async def _run_audit(settings: Settings) -> int:
     return 1 if breaches else 0
 
 
-def _audit(_: argparse.Namespace) -> int:
-    return asyncio.run(_run_audit(Settings()))
+def _audit(args: argparse.Namespace) -> int:
+    return asyncio.run(_run_audit(Settings(), args.pending_bound_seconds))
 
 
 async def _run_make_agent(settings: Settings, phone: str) -> int:
@@ -99,7 +100,10 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--workers", type=int, default=1)
     serve.set_defaults(func=_serve)
     sub.add_parser("migrate", help="apply pending migrations").set_defaults(func=_migrate)
-    sub.add_parser("audit", help="check every ledger invariant; exit 1 on any breach").set_defaults(func=_audit)
+    audit = sub.add_parser("audit", help="check every ledger invariant; exit 1 on any breach")
+    audit.add_argument("--pending-bound-seconds", type=float, default=None,
+                       help="report top-ups and withdrawals still PENDING after this long (default 600)")
+    audit.set_defaults(func=_audit)
     agent = sub.add_parser("create-support-agent",
                            help="make a registered account (by phone) a support agent: it then sees the "
                                 "support queue and ticket threads, nothing else of other users")

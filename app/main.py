@@ -17,6 +17,7 @@ from tortoise.contrib.starlette import RegisterTortoise
 
 from app.limits_middleware import BodySizeLimit
 from app.mail.delivery import DeliveryWorker
+from app.payments.reconciler import Reconciler
 from app.runtime import Runtime
 from app.settings import Settings
 from schema import build_schema
@@ -44,9 +45,12 @@ def create_app(settings: Settings | None = None) -> Starlette:
             rt.signals, rt.events_waker = bus, relay
             await bus.start()
             relay.start()
+            reconciler = Reconciler(rt)
+            reconciler.start()
             try:
                 yield
             finally:
+                await reconciler.stop()
                 await relay.stop()
                 await bus.stop()
                 await delivery.stop()

@@ -13,6 +13,7 @@ from models.chat import (
     TicketStatus,
 )
 from models.events import Event, OutboundMessage
+from models.outside import OutsideCall
 from models.users import Identity, Session, User, UserRole, VerificationCode
 from models.wallet import (
     AccountKind,
@@ -49,6 +50,7 @@ __all__ = [
     "MessageKind",
     "MoneyRequest",
     "OutboundMessage",
+    "OutsideCall",
     "PaymentPin",
     "RequestPayment",
     "RequestState",
