@@ -42,7 +42,8 @@ async def test_own_event_with_a_lower_id_committing_later_is_delivered(  # type:
     await asyncio.wait_for(numbered.wait(), 5)
     await chat.send(bob, conv["id"], "a later id, committed first")
     later = await Event.filter(user_id=db_id(carol.user_id)).order_by("-id").first()
-    assert later is not None and later.id > held[0].id
+    assert later is not None
+    assert later.id > held[0].id
 
     ws = await WsClient.connect(server.ws_url, alice.token)
     try:
