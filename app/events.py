@@ -57,8 +57,8 @@ async def stream_head(user_id: int) -> int:
     every visible one, and lands after this head. (The global maximum is not such a point: another
     user's event may carry a higher id and commit first, and this user's event would be skipped.)
     """
-    rows = await Event.filter(user_id=user_id).order_by("-id").limit(1).values_list("id", flat=True)
-    return int(rows[0]) if rows else 0
+    newest = await Event.filter(user_id=user_id).order_by("-id").only("id").first()
+    return newest.id if newest is not None else 0
 
 
 async def read_after(user_id: int, after_id: int, limit: int) -> list[Event]:
