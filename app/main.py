@@ -17,6 +17,7 @@ from tortoise.contrib.starlette import RegisterTortoise
 
 from app.limits_middleware import BodySizeLimit
 from app.mail.delivery import DeliveryWorker
+from app.outage_middleware import DatabaseOutage
 from app.payments.reconciler import Reconciler
 from app.runtime import Runtime
 from app.settings import Settings
@@ -78,7 +79,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             Route("/readyz", readyz),
             Route("/metrics", metrics),
         ],
-        middleware=[Middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)],
+        middleware=[Middleware(DatabaseOutage), Middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)],
         lifespan=lifespan,
     )
     application.state.runtime = rt  # for operator tools and tests that inspect counters

@@ -22,6 +22,7 @@ from graphql import (
 from strawberry.extensions import MaskErrors, SchemaExtension
 
 from app.errors import DomainError
+from app.outages import UNAVAILABLE_CODE, UNAVAILABLE_MESSAGE, database_unavailable
 
 log = logging.getLogger("imwallet.graphql")
 
@@ -126,6 +127,9 @@ class MaskUnexpectedErrors(MaskErrors):
         if isinstance(original, DomainError):
             return GraphQLError(original.message, nodes=error.nodes, path=error.path,
                                 extensions={"code": original.code.value})
+        if original is not None and database_unavailable(original):
+            return GraphQLError(UNAVAILABLE_MESSAGE, nodes=error.nodes, path=error.path,
+                                extensions={"code": UNAVAILABLE_CODE})
         reference = uuid.uuid4().hex[:12]
         log.error("unexpected error %s at %s", reference, error.path, exc_info=error.original_error)
         return GraphQLError(f"Unexpected error. Quote reference {reference} to support.",
