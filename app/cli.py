@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import subprocess
 import sys
 
 import uvicorn
@@ -91,6 +92,14 @@ def _make_agent(args: argparse.Namespace) -> int:
     return asyncio.run(_run_make_agent(Settings(), args.phone))
 
 
+def _torture(args: argparse.Namespace) -> int:
+    # The run drives real processes with the test suite's sinks and flows, so it lives in tests/torture
+    # of a source checkout; this is its front door.
+    argv = [sys.executable, "-m", "tests.torture", "--seed", str(args.seed), "--operations", str(args.operations),
+            "--clients", str(args.clients)]
+    return subprocess.call(argv)  # noqa: S603 (our own interpreter, integer arguments)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="imwallet", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -109,6 +118,12 @@ def build_parser() -> argparse.ArgumentParser:
                                 "support queue and ticket threads, nothing else of other users")
     agent.add_argument("--phone", required=True)
     agent.set_defaults(func=_make_agent)
+    torture = sub.add_parser("torture", help="a seeded, model-checked run of mixed requests under app kills and "
+                                             "Redis outages (from a source checkout; exit 1 on any violation)")
+    torture.add_argument("--seed", type=int, required=True)
+    torture.add_argument("--operations", type=int, default=2000)
+    torture.add_argument("--clients", type=int, default=8)
+    torture.set_defaults(func=_torture)
     export = sub.add_parser("export-schema", help="write the GraphQL SDL")
     export.add_argument("--output", default="schema.graphql")
     export.set_defaults(func=_export_schema)
