@@ -1,5 +1,6 @@
 """Tortoise models, one module per domain. Tortoise discovers them through this package."""
 
+from models.card_requests import CardRequest
 from models.chat import (
     Conversation,
     ConversationKind,
@@ -35,6 +36,7 @@ __all__ = [
     "AccountKind",
     "Card",
     "CardBrand",
+    "CardRequest",
     "CardStatus",
     "Conversation",
     "ConversationKind",

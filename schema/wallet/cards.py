@@ -12,6 +12,7 @@ from schema.context import Info
 from schema.errors import (
     AlreadyExistsError,
     CardDeclinedError,
+    IdempotencyConflictError,
     InvalidCodeError,
     InvalidInputError,
     InvalidPinError,
@@ -47,13 +48,14 @@ class CardRemoved:
 BindCardResult = Annotated[
     CardBindingStarted | CardDeclinedError | AlreadyExistsError | InvalidPinError | PinLockedError
     | VerificationRequiredError | InvalidInputError | NotAuthenticatedError | RateLimitedError
-    | TemporarilyUnavailableError, strawberry.union("BindCardResult")]
+    | TemporarilyUnavailableError | IdempotencyConflictError, strawberry.union("BindCardResult")]
 ConfirmCardBindingResult = Annotated[
-    CardSuccess | InvalidCodeError | NotFoundError | AlreadyExistsError | InvalidInputError | NotAuthenticatedError,
-    strawberry.union("ConfirmCardBindingResult")]
+    CardSuccess | InvalidCodeError | NotFoundError | AlreadyExistsError | InvalidInputError | NotAuthenticatedError
+    | IdempotencyConflictError, strawberry.union("ConfirmCardBindingResult")]
 RemoveCardResult = Annotated[
     CardRemoved | NotFoundError | InvalidPinError | PinLockedError | VerificationRequiredError | InvalidInputError
-    | NotAuthenticatedError | TemporarilyUnavailableError, strawberry.union("RemoveCardResult")]
+    | NotAuthenticatedError | TemporarilyUnavailableError | IdempotencyConflictError,
+    strawberry.union("RemoveCardResult")]
 
 
 @strawberry.type
@@ -65,7 +67,7 @@ class CardMutation:
             card = await binding.bind_card(
                 info.context.rt, info.context.require_viewer(), number=input.number,
                 expiry_month=input.expiry_month, expiry_year=input.expiry_year, cvv=input.cvv,
-                holder_name=input.holder_name, pin=input.pin)
+                holder_name=input.holder_name, pin=input.pin, idempotency_key=input.idempotency_key)
         except DomainError as exc:
             return from_domain(exc)  # type: ignore[return-value]
         return CardBindingStarted(card=Card.from_model(card))
@@ -74,7 +76,8 @@ class CardMutation:
     async def confirm_card_binding(self, info: Info, input: ConfirmCardBindingInput) -> ConfirmCardBindingResult:
         try:
             card = await binding.confirm_binding(info.context.rt, info.context.require_viewer(),
-                                                 decode_id(input.binding_id, "Card", "bindingId"), input.code)
+                                                 decode_id(input.binding_id, "Card", "bindingId"), input.code,
+                                                 idempotency_key=input.idempotency_key)
         except DomainError as exc:
             return from_domain(exc)  # type: ignore[return-value]
         return CardSuccess(card=Card.from_model(card))
@@ -83,7 +86,8 @@ class CardMutation:
     async def remove_card(self, info: Info, input: RemoveCardInput) -> RemoveCardResult:
         try:
             await binding.remove_card(info.context.rt, info.context.require_viewer(),
-                                      decode_id(input.card_id, "Card", "cardId"), input.pin)
+                                      decode_id(input.card_id, "Card", "cardId"), input.pin,
+                                      idempotency_key=input.idempotency_key)
         except DomainError as exc:
             return from_domain(exc)  # type: ignore[return-value]
         return CardRemoved(card_id=input.card_id)

@@ -35,18 +35,27 @@ class BindCardInput:
     cvv: str = strawberry.field(description="Checked by the bank once, never stored.")
     holder_name: str = strawberry.field(description="As on the card; must match your verified name.")
     pin: str
+    idempotency_key: str | None = strawberry.field(
+        default=None, description="Optional: a fresh key (e.g. a UUID) per intended change; repeat it to retry "
+                                  "safely and get the first result.")
 
 
 @strawberry.input
 class ConfirmCardBindingInput:
     binding_id: strawberry.ID = strawberry.field(description="`binding.card.id` from `bindCard`.")
     code: str = strawberry.field(description="The code your bank sent by SMS.")
+    idempotency_key: str | None = strawberry.field(
+        default=None, description="Optional: a fresh key (e.g. a UUID) per intended change; repeat it to retry "
+                                  "safely and get the first result.")
 
 
 @strawberry.input
 class RemoveCardInput:
     card_id: strawberry.ID
     pin: str
+    idempotency_key: str | None = strawberry.field(
+        default=None, description="Optional: a fresh key (e.g. a UUID) per intended change; repeat it to retry "
+                                  "safely and get the first result.")
 
 
 @strawberry.input
