@@ -45,8 +45,20 @@ async def record(user_ids: Iterable[int], kind: str, payload: Mapping[str, objec
 
 
 async def latest_id() -> int:
-    """The newest event id of anyone: where a live stream without a cursor starts."""
+    """The newest event id of anyone (the bound a cursor from this server cannot pass)."""
     return await _scalar("SELECT MAX(id) FROM events") or 0
+
+
+async def stream_head(user_id: int) -> int:
+    """The newest event id of this user's own stream: where a live stream without a cursor starts.
+
+    Consistent without waiting: every writer of this user's events holds the user's stream lock from
+    before its insert to its commit, so an event of theirs not yet visible here was numbered after
+    every visible one, and lands after this head. (The global maximum is not such a point: another
+    user's event may carry a higher id and commit first, and this user's event would be skipped.)
+    """
+    newest = await Event.filter(user_id=user_id).order_by("-id").only("id").first()
+    return newest.id if newest is not None else 0
 
 
 async def read_after(user_id: int, after_id: int, limit: int) -> list[Event]:

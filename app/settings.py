@@ -105,6 +105,15 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
 
     outbox_poll_seconds: float = 0.5
+    # Card network calls and the reconciler that finishes what they left PENDING (docs/money.md).
+    # The reconciler looks at an operation only after RECONCILE_AFTER_SECONDS, which must be longer
+    # than a call may run (CARD_CALL_TIMEOUT_SECONDS), so it never overtakes a live request.
+    card_call_timeout_seconds: float = 10.0
+    reconcile_after_seconds: float = 30.0
+    reconcile_poll_seconds: float = 2.0
+    # Tests only (production refuses it): the process SIGKILLs itself at this named point
+    # (app/faults.py), so fault tests can crash it exactly between two steps of a movement.
+    fault_kill_point: str = ""
     mail_retry_base_seconds: float = 1.0
     mail_retry_cap_seconds: float = 300.0
     mail_give_up_seconds: float = 24 * 3600
@@ -125,6 +134,8 @@ class Settings(BaseSettings):
                 raise ValueError("SECRET_KEY of at least 32 characters is required in production")
             if self.clock_offset_seconds:
                 raise ValueError("CLOCK_OFFSET_SECONDS is for tests only")
+            if self.fault_kill_point:
+                raise ValueError("FAULT_KILL_POINT is for tests only")
             if self.password_hash_profile != "default":
                 raise ValueError("PASSWORD_HASH_PROFILE=cheapest is for tests only")
             # The log backends write one-time codes into the log: development only.
@@ -144,6 +155,8 @@ class Settings(BaseSettings):
                 raise ValueError("production refuses GRAPHIQL=true and INTROSPECTION=true")
             if self.database_url.startswith("sqlite"):
                 log.warning("production on SQLite: run a single process only")
+        if self.reconcile_after_seconds <= self.card_call_timeout_seconds:
+            raise ValueError("RECONCILE_AFTER_SECONDS must be longer than CARD_CALL_TIMEOUT_SECONDS")
         return self
 
     @cached_property

@@ -1,5 +1,6 @@
 """Tortoise models, one module per domain. Tortoise discovers them through this package."""
 
+from models.card_requests import CardRequest
 from models.chat import (
     Conversation,
     ConversationKind,
@@ -13,6 +14,7 @@ from models.chat import (
     TicketStatus,
 )
 from models.events import Event, OutboundMessage
+from models.outside import OutsideCall
 from models.users import Identity, Session, User, UserRole, VerificationCode
 from models.wallet import (
     AccountKind,
@@ -34,6 +36,7 @@ __all__ = [
     "AccountKind",
     "Card",
     "CardBrand",
+    "CardRequest",
     "CardStatus",
     "Conversation",
     "ConversationKind",
@@ -49,6 +52,7 @@ __all__ = [
     "MessageKind",
     "MoneyRequest",
     "OutboundMessage",
+    "OutsideCall",
     "PaymentPin",
     "RequestPayment",
     "RequestState",

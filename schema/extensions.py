@@ -31,6 +31,7 @@ from strawberry.schema.schema import validate_document
 from strawberry.types import ExecutionContext
 
 from app.errors import DomainError
+from app.outages import UNAVAILABLE_CODE, UNAVAILABLE_MESSAGE, database_unavailable
 from app.redaction import redact_error_message
 
 log = logging.getLogger("imwallet.graphql")
@@ -233,6 +234,9 @@ class MaskUnexpectedErrors(MaskErrors):
         if isinstance(original, DomainError):
             return GraphQLError(original.message, nodes=error.nodes, path=error.path,
                                 extensions={"code": original.code.value})
+        if original is not None and database_unavailable(original):
+            return GraphQLError(UNAVAILABLE_MESSAGE, nodes=error.nodes, path=error.path,
+                                extensions={"code": UNAVAILABLE_CODE})
         reference = correlation_id.get() or uuid.uuid4().hex[:12]  # the request id, as in X-Request-Id
         log.error("unexpected error %s at %s", reference, error.path, exc_info=error.original_error)
         return GraphQLError(f"Unexpected error. Quote reference {reference} to support.",

@@ -8,6 +8,7 @@ import logging
 import logging.config
 import os
 import shutil
+import subprocess
 import sys
 import tempfile
 from collections.abc import Iterator
@@ -91,12 +92,13 @@ def _export_schema(args: argparse.Namespace) -> int:
     return 0
 
 
-async def _run_audit(settings: Settings) -> int:
-    from app.ledger.audit import audit
+async def _run_audit(settings: Settings, pending_bound_seconds: float | None = None) -> int:
+    from app.ledger.audit import PENDING_BOUND_SECONDS, audit
 
     await Tortoise.init(config=settings.tortoise_config(), _enable_global_fallback=True)
     try:
-        breaches = await audit()
+        bound = PENDING_BOUND_SECONDS if pending_bound_seconds is None else pending_bound_seconds
+        breaches = await audit(pending_bound_seconds=bound)
     finally:
         await Tortoise.close_connections()
     for breach in breaches:
@@ -107,8 +109,8 @@ async def _run_audit(settings: Settings) -> int:
     return 1 if breaches else 0
 
 
-def _audit(_: argparse.Namespace) -> int:
-    return asyncio.run(_run_audit(Settings()))
+def _audit(args: argparse.Namespace) -> int:
+    return asyncio.run(_run_audit(Settings(), args.pending_bound_seconds))
 
 
 async def _run_make_agent(settings: Settings, phone: str) -> int:
@@ -150,6 +152,14 @@ def _demo(args: argparse.Namespace) -> int:
     return asyncio.run(_run_demo(Settings(), args.base_url.rstrip("/")))
 
 
+def _torture(args: argparse.Namespace) -> int:
+    # The run drives real processes with the test suite's sinks and flows, so it lives in tests/torture
+    # of a source checkout; this is its front door.
+    argv = [sys.executable, "-m", "tests.torture", "--seed", str(args.seed), "--operations", str(args.operations),
+            "--clients", str(args.clients)]
+    return subprocess.call(argv)  # noqa: S603 (our own interpreter, integer arguments)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="imwallet", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -166,7 +176,10 @@ def build_parser() -> argparse.ArgumentParser:
     cluster.add_argument("--port", type=int, default=8000, help="the first instance's port")
     cluster.set_defaults(func=_cluster)
     sub.add_parser("migrate", help="apply pending migrations").set_defaults(func=_migrate)
-    sub.add_parser("audit", help="check every ledger invariant; exit 1 on any breach").set_defaults(func=_audit)
+    audit = sub.add_parser("audit", help="check every ledger invariant; exit 1 on any breach")
+    audit.add_argument("--pending-bound-seconds", type=float, default=None,
+                       help="report top-ups and withdrawals still PENDING after this long (default 600)")
+    audit.set_defaults(func=_audit)
     agent = sub.add_parser("create-support-agent",
                            help="make a registered account (by phone) a support agent: it then sees the "
                                 "support queue and ticket threads, nothing else of other users")
@@ -176,6 +189,12 @@ def build_parser() -> argparse.ArgumentParser:
                                        "chats, a transfer, a request) and print their tokens for GraphiQL")
     demo.add_argument("--base-url", default="http://127.0.0.1:8000", help="where the server will answer")
     demo.set_defaults(func=_demo)
+    torture = sub.add_parser("torture", help="a seeded, model-checked run of mixed requests under app kills and "
+                                             "Redis outages (from a source checkout; exit 1 on any violation)")
+    torture.add_argument("--seed", type=int, required=True)
+    torture.add_argument("--operations", type=int, default=2000)
+    torture.add_argument("--clients", type=int, default=8)
+    torture.set_defaults(func=_torture)
     export = sub.add_parser("export-schema", help="write the GraphQL SDL")
     export.add_argument("--output", default="schema.graphql")
     export.set_defaults(func=_export_schema)

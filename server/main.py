@@ -14,6 +14,7 @@ from tortoise import Tortoise
 from tortoise.contrib.starlette import RegisterTortoise
 
 from app.mail.delivery import DeliveryWorker
+from app.payments.reconciler import Reconciler
 from app.redaction import install_log_redaction
 from app.runtime import Runtime
 from app.settings import Settings
@@ -47,9 +48,12 @@ def create_app(settings: Settings | None = None) -> Starlette:
             await bus.start()
             relay.start()
             graphql.sockets.start()
+            reconciler = Reconciler(rt)
+            reconciler.start()
             try:
                 yield
             finally:
+                await reconciler.stop()
                 await graphql.sockets.stop()
                 await relay.stop()
                 await bus.stop()

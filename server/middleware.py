@@ -9,6 +9,7 @@ from starlette.middleware.cors import CORSMiddleware
 from app.settings import Settings
 from server.limits_middleware import BodySizeLimit
 from server.observability import WebsocketMetrics
+from server.outage_middleware import DatabaseOutage
 
 REQUEST_ID_HEADER = "X-Request-Id"
 
@@ -24,5 +25,6 @@ def middleware_stack(settings: Settings) -> list[Middleware]:
                                                                  REQUEST_ID_HEADER],
                    expose_headers=[REQUEST_ID_HEADER], max_age=600),
         Middleware(WebsocketMetrics),
+        Middleware(DatabaseOutage),
         Middleware(BodySizeLimit, max_bytes=settings.max_body_bytes),
     ]

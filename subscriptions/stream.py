@@ -43,11 +43,11 @@ def bus_of(rt: Runtime) -> Bus:
     return rt.signals
 
 
-async def start_cursor(after: str | None) -> int:
-    """Where replay starts: after the given cursor, or at the present without one."""
-    latest = await events.latest_id()
+async def start_cursor(user_id: int, after: str | None) -> int:
+    """Where replay starts: after the given cursor, or at the head of the user's own stream without one."""
     if after is None:
-        return latest
+        return await events.stream_head(user_id)
+    latest = await events.latest_id()
     if not after.isascii() or not after.isdigit() or len(after) > 19:
         raise stream_error("CURSOR_INVALID", "`after` must be a cursor from this stream.")
     cursor = int(after)
@@ -94,7 +94,7 @@ async def user_stream(ctx: Context, *, after: str | None) -> AsyncIterator[list[
     watch = _Watch(ctx)
     try:
         async with bus.subscribe(bus.user_channel(session.user_id), on_lag=watch.on_lag) as sub:
-            cursor = await start_cursor(after)
+            cursor = await start_cursor(session.user_id, after)
             next_check = loop.time() + recheck
             while True:
                 while True:

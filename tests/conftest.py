@@ -99,6 +99,10 @@ def make_settings(database_url: str, mail_sink: MailSink, sms_sink: SmsSink, red
         "outbox_poll_seconds": 0.1,
         "mail_retry_base_seconds": 0.2,
         "mail_retry_cap_seconds": 2.0,
+        # Card calls that never answer give up quickly; tests move the clock past the reconciler's wait.
+        "card_call_timeout_seconds": 1.5,
+        "reconcile_after_seconds": 3.0,
+        "reconcile_poll_seconds": 0.2,
     }
     values.update(overrides)
     return Settings(_env_file=None, **values)  # type: ignore[arg-type]

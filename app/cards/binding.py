@@ -14,6 +14,7 @@ from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
+from app.cards import requests
 from app.cards.numbers import check_cvv, check_expiry, check_number
 from app.cards.processor import CardDetails, processor_for
 from app.errors import (
@@ -38,12 +39,18 @@ BINDINGS_PER_DAY = 5
 
 
 async def bind_card(rt: Runtime, user: User, *, number: str, expiry_month: int, expiry_year: int, cvv: str,
-                    holder_name: str, pin: str) -> Card:
-    """Start a binding: the issuer texts a code to the account's phone. Returns the PENDING card."""
+                    holder_name: str, pin: str, idempotency_key: str | None = None) -> Card:
+    """Start a binding: the issuer texts a code to the account's phone. Returns the PENDING card
+    (with a key already used for this request: the card that request started, no second code)."""
     number, rule = check_number(number)
     check_cvv(cvv, rule)
     month, year = check_expiry(expiry_month, expiry_year, datetime.now(CHINA_TZ).date())
     holder = clean_text(holder_name, "holderName", max_length=100, min_length=1)
+    fingerprint = rt.keyring.keyed("card", number)
+    digest = requests.request_digest(requests.BIND, fingerprint.digest, month, year, holder)
+    previous = await requests.replayed(user.id, idempotency_key, digest)
+    if previous is not None:
+        return previous
     identity = await Identity.get_or_none(user_id=user.id)
     if identity is None:
         raise VerificationRequired([Requirement("IDENTITY")], "Verify your identity before adding a card.")
@@ -51,7 +58,6 @@ async def bind_card(rt: Runtime, user: User, *, number: str, expiry_month: int, 
         raise InvalidInput("holderName", "must be the name on your verified identity")
     await verify_pin(rt, user.id, pin)
     # After the PIN: whether a card number is linked somewhere is not for a stolen session to probe.
-    fingerprint = rt.keyring.keyed("card", number)
     if await Card.filter(active_fingerprint__in=rt.keyring.candidates("card", number)).exists():
         raise AlreadyExists("This card is already linked to a wallet.")
     await rt.limiter.hit(f"bind-card:{user.id}", BINDINGS_PER_DAY, 86400)
@@ -60,17 +66,31 @@ async def bind_card(rt: Runtime, user: User, *, number: str, expiry_month: int, 
         phone=user.phone)
     if answer.token is None:
         raise CardDeclined(answer.decline_reason or "DECLINED")
-    async with in_transaction():
-        # Only the latest BIND_CARD code is valid, so an older binding can no longer be confirmed.
-        await Card.filter(user_id=user.id, status=CardStatus.PENDING).update(status=CardStatus.FAILED)
-        return await Card.create(user=user, brand=rule.brand, last4=number[-4:], expiry_month=month,
-                                 expiry_year=year, holder_name=holder, processor_token=answer.token,
-                                 fingerprint=fingerprint.digest, fingerprint_key_id=fingerprint.key_id)
+    try:
+        async with in_transaction():
+            # Only the latest BIND_CARD code is valid, so an older binding can no longer be confirmed.
+            await Card.filter(user_id=user.id, status=CardStatus.PENDING).update(status=CardStatus.FAILED)
+            card = await Card.create(user=user, brand=rule.brand, last4=number[-4:], expiry_month=month,
+                                     expiry_year=year, holder_name=holder, processor_token=answer.token,
+                                     fingerprint=fingerprint.digest, fingerprint_key_id=fingerprint.key_id)
+            await requests.remember(user.id, idempotency_key, requests.BIND, digest, card.id)
+            return card
+    except IntegrityError:
+        # The same key committed by a concurrent retry while this one waited on its unique index.
+        previous = await requests.replayed(user.id, idempotency_key, digest)
+        if previous is None:
+            raise
+        return previous
 
 
-async def confirm_binding(rt: Runtime, user: User, binding_id: int, code: str) -> Card:
+async def confirm_binding(rt: Runtime, user: User, binding_id: int, code: str,
+                          idempotency_key: str | None = None) -> Card:
     """Activate a PENDING card with the issuer's code; the third wrong code fails the binding."""
     ascii_digits(code, "code", length=CODE_DIGITS)
+    digest = requests.request_digest(requests.CONFIRM, binding_id)
+    previous = await requests.replayed(user.id, idempotency_key, digest)
+    if previous is not None:
+        return previous
     card = await Card.get_or_none(id=binding_id, user_id=user.id, status=CardStatus.PENDING)
     if card is None:
         raise NotFound("card binding")
@@ -86,14 +106,15 @@ async def confirm_binding(rt: Runtime, user: User, binding_id: int, code: str) -
         if left == 0:
             await Card.filter(id=card.id, status=CardStatus.PENDING).update(status=CardStatus.FAILED)
         raise InvalidCode(attempts_left=left) from exc
-    return await _activate(card)
+    return await _activate(card, idempotency_key, digest)
 
 
-async def _activate(card: Card) -> Card:
+async def _activate(card: Card, key: str | None, digest: str) -> Card:
     try:
         async with in_transaction():
             await Card.filter(id=card.id).update(status=CardStatus.ACTIVE, active_fingerprint=card.fingerprint,
                                                  activated_at=datetime.now(UTC))
+            await requests.remember(card.user_id, key, requests.CONFIRM, digest, card.id)
     except IntegrityError as exc:
         await Card.filter(id=card.id).update(status=CardStatus.FAILED)
         raise AlreadyExists("This card is already linked to a wallet.") from exc
@@ -101,12 +122,21 @@ async def _activate(card: Card) -> Card:
     return card
 
 
-async def remove_card(rt: Runtime, user: User, card_id: int, pin: str) -> None:
-    """Unbind an active card (PIN required); its token is forgotten."""
+async def remove_card(rt: Runtime, user: User, card_id: int, pin: str, idempotency_key: str | None = None) -> None:
+    """Unbind an active card (PIN required); its token is forgotten. A retry with the same key succeeds."""
+    digest = requests.request_digest(requests.REMOVE, card_id)
+    if await requests.replayed(user.id, idempotency_key, digest) is not None:
+        return
     card = await active_card(user, card_id)
     await verify_pin(rt, user.id, pin)
-    await Card.filter(id=card.id, status=CardStatus.ACTIVE).update(
-        status=CardStatus.REMOVED, active_fingerprint=None, processor_token="", removed_at=datetime.now(UTC))
+    try:
+        async with in_transaction():
+            await Card.filter(id=card.id, status=CardStatus.ACTIVE).update(
+                status=CardStatus.REMOVED, active_fingerprint=None, processor_token="", removed_at=datetime.now(UTC))
+            await requests.remember(user.id, idempotency_key, requests.REMOVE, digest, card.id)
+    except IntegrityError:
+        if await requests.replayed(user.id, idempotency_key, digest) is None:
+            raise
 
 
 async def active_card(user: User, card_id: int) -> Card:

@@ -2,7 +2,9 @@
 
 A processor sees the card number and CVV exactly once, to check and tokenise the card when it is
 bound; from then on the wallet knows only the token it returned. Charges (top-ups) and payouts
-(withdrawals) name the token and our transfer id, so a retried call can be matched by the acquirer.
+(withdrawals) carry our idempotency reference (the transfer's id): the network acts at most once per
+reference, and a call repeated with it answers the first outcome. `lookup` asks what became of a
+reference when the answer was lost; it is how the reconciler finishes a PENDING operation.
 """
 
 from __future__ import annotations
@@ -49,6 +51,15 @@ class CardProcessor(Protocol):
 
     async def payout(self, token: str, *, amount_minor: int, currency: str, reference: str) -> Outcome:
         """Send money to the card (a withdrawal)."""
+        ...
+
+    async def lookup(self, reference: str) -> Outcome | None:
+        """The outcome the network gave this reference, or None if it never acted on it.
+
+        None is final: the network then refuses any late call with this reference (an acquirer's
+        "cancel or refund" by reference), so a request still on its way cannot land after the wallet
+        marked the operation FAILED.
+        """
         ...
 
 

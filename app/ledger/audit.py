@@ -7,9 +7,16 @@ returns nothing at all. Plain SQL that PostgreSQL and SQLite both run.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from tortoise import Tortoise
+
+from models import Transfer, TransferState
+
+# A top-up or withdrawal still PENDING this long after it started means the reconciler is not
+# running or the network has not answered for far longer than any call may take.
+PENDING_BOUND_SECONDS = 600.0
 
 CHECKS: tuple[tuple[str, str], ...] = (
     ("journal entries do not sum to zero, or a journal has fewer than two entries", """
@@ -54,7 +61,8 @@ class Breach:
     rows: list[dict[str, Any]]
 
 
-async def audit(connection: str = "default", sample: int = 20) -> list[Breach]:
+async def audit(connection: str = "default", sample: int = 20,
+                pending_bound_seconds: float = PENDING_BOUND_SECONDS, now: datetime | None = None) -> list[Breach]:
     """Every invariant that does not hold, with up to `sample` offending rows each."""
     conn = Tortoise.get_connection(connection)
     breaches = []
@@ -62,4 +70,15 @@ async def audit(connection: str = "default", sample: int = 20) -> list[Breach]:
         rows = await conn.execute_query_dict(sql)
         if rows:
             breaches.append(Breach(invariant, rows[:sample]))
+    stale = await left_pending(pending_bound_seconds, now)
+    if stale:
+        invariant = f"an outside operation is still PENDING after {pending_bound_seconds:g} s"
+        breaches.append(Breach(invariant, stale[:sample]))
     return breaches
+
+
+async def left_pending(bound_seconds: float, now: datetime | None = None) -> list[dict[str, Any]]:
+    """Transfers left PENDING for longer than the bound (none should outlive the reconciler's pass)."""
+    cutoff = (now or datetime.now(UTC)) - timedelta(seconds=bound_seconds)
+    return list(await Transfer.filter(state=TransferState.PENDING, created_at__lt=cutoff).order_by("id")
+                .values("id", "kind", "amount_minor", "created_at"))

@@ -18,6 +18,7 @@ from app.errors import (
     Requirement,
     VerificationRequired,
 )
+from app.faults import crash_point
 from app.identity.phones import normalise_phone
 from app.ledger import book
 from app.ledger.book import Line
@@ -77,6 +78,7 @@ async def send_money(rt: Runtime, payer: User, *, payee_id: int, amount_minor: i
         if previous is None:
             raise
         return previous
+    crash_point(s, "transfer.after_commit")
     rt.events_waker.wake()
     return transfer
 
@@ -133,6 +135,7 @@ async def _move(settings: Settings, r: _Request) -> Transfer:
             Line(payee_account, r.amount_minor, EntryKind.RECEIVED, r.payer.id),
         ])
         await _announce(r, transfer, payer_account, payee_account)
+        crash_point(settings, "transfer.before_commit")
     return transfer
 
 

@@ -11,6 +11,7 @@ from schema.context import Info
 from schema.errors import (
     AlreadyExistsError,
     CardDeclinedError,
+    IdempotencyConflictError,
     InvalidCodeError,
     InvalidInputError,
     InvalidPinError,
@@ -46,15 +47,16 @@ class CardRemoved:
 BindCardResult = Annotated[
     CardBindingStarted | CardDeclinedError | AlreadyExistsError | InvalidPinError | PinLockedError
     | VerificationRequiredError | InvalidInputError | NotAuthenticatedError | RateLimitedError
-    | TemporarilyUnavailableError,
+    | TemporarilyUnavailableError | IdempotencyConflictError,
     strawberry.union("BindCardResult", description="`bindCard`'s answer: the PENDING card, or an error to handle.")]
 ConfirmCardBindingResult = Annotated[
-    CardSuccess | InvalidCodeError | NotFoundError | AlreadyExistsError | InvalidInputError | NotAuthenticatedError,
+    CardSuccess | InvalidCodeError | NotFoundError | AlreadyExistsError | InvalidInputError | NotAuthenticatedError
+    | IdempotencyConflictError,
     strawberry.union("ConfirmCardBindingResult",
                      description="`confirmCardBinding`'s answer: the ACTIVE card, or an error to handle.")]
 RemoveCardResult = Annotated[
     CardRemoved | NotFoundError | InvalidPinError | PinLockedError | VerificationRequiredError | InvalidInputError
-    | NotAuthenticatedError | TemporarilyUnavailableError,
+    | NotAuthenticatedError | TemporarilyUnavailableError | IdempotencyConflictError,
     strawberry.union("RemoveCardResult", description="`removeCard`'s answer: CardRemoved, or an error to handle.")]
 
 
@@ -67,19 +69,21 @@ class CardMutation:
         card = await binding.bind_card(
             info.context.rt, info.context.require_viewer(), number=input.number,
             expiry_month=input.expiry_month, expiry_year=input.expiry_year, cvv=input.cvv,
-            holder_name=input.holder_name, pin=input.pin)
+            holder_name=input.holder_name, pin=input.pin, idempotency_key=input.idempotency_key)
         return CardBindingStarted(card=Card.from_model(card))
 
     @strawberry.mutation(description="Finish linking a card with the code the bank sent.")
     @errors_as_data
     async def confirm_card_binding(self, info: Info, input: ConfirmCardBindingInput) -> ConfirmCardBindingResult:
         card = await binding.confirm_binding(info.context.rt, info.context.require_viewer(),
-                                             decode_id(input.binding_id, "Card", "bindingId"), input.code)
+                                             decode_id(input.binding_id, "Card", "bindingId"), input.code,
+                                             idempotency_key=input.idempotency_key)
         return CardSuccess(card=Card.from_model(card))
 
     @strawberry.mutation(description="Unlink a card (payment PIN required).")
     @errors_as_data
     async def remove_card(self, info: Info, input: RemoveCardInput) -> RemoveCardResult:
         await binding.remove_card(info.context.rt, info.context.require_viewer(),
-                                  decode_id(input.card_id, "Card", "cardId"), input.pin)
+                                  decode_id(input.card_id, "Card", "cardId"), input.pin,
+                                  idempotency_key=input.idempotency_key)
         return CardRemoved(card_id=input.card_id)

@@ -35,6 +35,9 @@ class BindCardInput:
     cvv: str = strawberry.field(description="Checked by the bank once, never stored.")
     holder_name: str = strawberry.field(description="As on the card; must match your verified name.")
     pin: str = strawberry.field(description="The payment PIN.")
+    idempotency_key: str | None = strawberry.field(
+        default=None, description="Optional: a fresh key (e.g. a UUID) per intended change; repeat it to retry "
+                                  "safely and get the first result.")
 
 
 @strawberry.input(description="Complete a card binding with the bank's code.")
@@ -42,12 +45,18 @@ class ConfirmCardBindingInput:
     binding_id: strawberry.ID = strawberry.field(
         description="The `card.id` that `bindCard` answered (CardBindingStarted).")
     code: str = strawberry.field(description="The code your bank sent by SMS.")
+    idempotency_key: str | None = strawberry.field(
+        default=None, description="Optional: a fresh key (e.g. a UUID) per intended change; repeat it to retry "
+                                  "safely and get the first result.")
 
 
 @strawberry.input(description="Unlink a card.")
 class RemoveCardInput:
     card_id: strawberry.ID = strawberry.field(description="The card's id.")
     pin: str = strawberry.field(description="The payment PIN.")
+    idempotency_key: str | None = strawberry.field(
+        default=None, description="Optional: a fresh key (e.g. a UUID) per intended change; repeat it to retry "
+                                  "safely and get the first result.")
 
 
 @strawberry.input(description="Money between a linked card and the wallet (`topUp`, `withdraw`).")
