@@ -17,6 +17,7 @@ from tortoise.contrib.starlette import RegisterTortoise
 
 from app.limits_middleware import BodySizeLimit
 from app.mail.delivery import DeliveryWorker
+from app.push.dispatcher import PushDispatcher
 from app.runtime import Runtime
 from app.settings import Settings
 from schema import build_schema
@@ -44,9 +45,12 @@ def create_app(settings: Settings | None = None) -> Starlette:
             rt.signals, rt.events_waker = bus, relay
             await bus.start()
             relay.start()
+            push = PushDispatcher(rt)
+            await push.start()
             try:
                 yield
             finally:
+                await push.stop()
                 await relay.stop()
                 await bus.stop()
                 await delivery.stop()

@@ -38,6 +38,12 @@ class Settings(BaseSettings):
     sms_backend: Literal["log", "webhook"] = "log"
     sms_webhook_url: str | None = None
     card_processor: Literal["sandbox"] = "sandbox"
+    # Push notifications (people): `log` in development, `webhook` posts JSON to a provider bridge.
+    push_backend: Literal["log", "webhook"] = "log"
+    push_webhook_url: str | None = None
+    push_retry_base_seconds: float = 1.0
+    push_retry_cap_seconds: float = 300.0
+    push_give_up_seconds: int = 3600
 
     graphiql: bool | None = None
     introspection: bool | None = None

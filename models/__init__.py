@@ -13,6 +13,20 @@ from models.chat import (
     TicketStatus,
 )
 from models.events import Event, OutboundMessage
+from models.people import (
+    Audience,
+    Block,
+    Contact,
+    ContactRequest,
+    ContactRequestState,
+    NotificationSettings,
+    PrivacySettings,
+    PushDelivery,
+    PushDevice,
+    PushFeed,
+    PushPlatform,
+    PushStatus,
+)
 from models.users import Identity, Session, User, UserRole, VerificationCode
 from models.wallet import (
     AccountKind,
@@ -32,9 +46,14 @@ from models.wallet import (
 
 __all__ = [
     "AccountKind",
+    "Audience",
+    "Block",
     "Card",
     "CardBrand",
     "CardStatus",
+    "Contact",
+    "ContactRequest",
+    "ContactRequestState",
     "Conversation",
     "ConversationKind",
     "EntryKind",
@@ -48,8 +67,15 @@ __all__ = [
     "Message",
     "MessageKind",
     "MoneyRequest",
+    "NotificationSettings",
     "OutboundMessage",
     "PaymentPin",
+    "PrivacySettings",
+    "PushDelivery",
+    "PushDevice",
+    "PushFeed",
+    "PushPlatform",
+    "PushStatus",
     "RequestPayment",
     "RequestState",
     "Session",

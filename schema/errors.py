@@ -211,3 +211,19 @@ register(domain.CardDeclined, lambda e: CardDeclinedError(
 register(domain.IdempotencyConflict, _simple(IdempotencyConflictError))
 register(domain.RecipientUnavailable, lambda e: RecipientUnavailableError(
     code=e.code, message=e.message, reason=e.reason))  # type: ignore[attr-defined]
+
+
+# People: one answer for "blocked" and for "their settings do not allow it".
+@strawberry.type
+class NotReachableError(Error):
+    pass
+
+
+@strawberry.type
+class AccountNotEmptyError(Error):
+    reason: str = strawberry.field(description="MONEY_LEFT (withdraw first) or PENDING_OPERATIONS.")
+
+
+register(domain.NotReachable, _simple(NotReachableError))
+register(domain.AccountNotEmpty, lambda e: AccountNotEmptyError(
+    code=e.code, message=e.message, reason=e.reason))  # type: ignore[attr-defined]

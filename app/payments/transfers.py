@@ -24,6 +24,7 @@ from app.ledger.book import Line
 from app.ledger.retry import retry_conflicts
 from app.payments import idempotency, limits
 from app.payments.receipts import record_receipt
+from app.people.reach import Reach, check_reach
 from app.pin.attempts import verify_pin
 from app.runtime import Runtime
 from app.settings import Settings
@@ -56,6 +57,7 @@ async def send_money(rt: Runtime, payer: User, *, payee_id: int, amount_minor: i
                      request_id: int | None = None) -> Transfer:
     """Move money to another user's wallet at most once per idempotency key."""
     s = rt.settings
+    await check_reach(payer.id, payee_id, Reach.TRANSFER)  # people: blocks and privacy
     memo = clean_text(memo, "memo", max_length=MAX_MEMO_LENGTH)
     key = idempotency.check_key(idempotency_key)
     if amount_minor <= 0:

@@ -34,6 +34,7 @@ from schema.errors import (
     MessageLockedError,
     NotAuthenticatedError,
     NotFoundError,
+    NotReachableError,
     RateLimitedError,
     RequestClosedError,
     TemporarilyUnavailableError,
@@ -75,11 +76,14 @@ class SupportTicketSuccess:
 
 
 _Base = InvalidInputError | NotAuthenticatedError | NotFoundError | RateLimitedError | TemporarilyUnavailableError
-ConversationResult = Annotated[ConversationSuccess | ForbiddenError | _Base, strawberry.union("ConversationResult")]
-MessageResult = Annotated[MessageSuccess | MessageLockedError | _Base, strawberry.union("MessageResult")]
+ConversationResult = Annotated[ConversationSuccess | ForbiddenError | NotReachableError | _Base,
+                              strawberry.union("ConversationResult")]
+MessageResult = Annotated[MessageSuccess | MessageLockedError | NotReachableError | _Base,
+                         strawberry.union("MessageResult")]
 ReadResult = Annotated[ReadSuccess | _Base, strawberry.union("MarkReadResult")]
 TypingResult = Annotated[TypingSuccess | _Base, strawberry.union("SetTypingResult")]
-RequestResult = Annotated[PaymentRequestSuccess | RequestClosedError | _Base, strawberry.union("PaymentRequestResult")]
+RequestResult = Annotated[PaymentRequestSuccess | RequestClosedError | NotReachableError | _Base,
+                         strawberry.union("PaymentRequestResult")]
 TicketResult = Annotated[SupportTicketSuccess | _Base, strawberry.union("OpenSupportTicketResult")]
 
 

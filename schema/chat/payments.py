@@ -21,6 +21,7 @@ from schema.errors import (
     LimitExceededError,
     NotAuthenticatedError,
     NotFoundError,
+    NotReachableError,
     PinLockedError,
     RateLimitedError,
     RecipientUnavailableError,
@@ -41,8 +42,8 @@ class PayRequestSuccess:
 PayRequestResult = Annotated[
     PayRequestSuccess | RequestClosedError | InsufficientFundsError | LimitExceededError | RecipientUnavailableError
     | IdempotencyConflictError | InvalidPinError | PinLockedError | VerificationRequiredError | InvalidCodeError
-    | InvalidInputError | NotAuthenticatedError | NotFoundError | RateLimitedError | TemporarilyUnavailableError,
-    strawberry.union("PayRequestResult")]
+    | InvalidInputError | NotAuthenticatedError | NotFoundError | RateLimitedError | TemporarilyUnavailableError
+    | NotReachableError, strawberry.union("PayRequestResult")]
 
 
 @strawberry.type
