@@ -24,6 +24,8 @@ from schema.chat.mutations import ChatMutation
 from schema.chat.queries import ChatQuery
 from schema.extensions import CleanVariables, MaskUnexpectedErrors, NoBadCharacters, SensitiveFieldsOnce
 from schema.people.contacts import ContactMutation, ContactQuery
+from schema.people.push import PushMutation, PushQuery
+from schema.people.support import SupportMutation, SupportQuery
 from schema.scalars import SCALAR_MAP
 from schema.users.mutations import UserMutation
 from schema.users.queries import UserQuery
@@ -35,13 +37,14 @@ from subscriptions.types import ALL_TYPES as STREAM_EVENT_TYPES
 
 
 @strawberry.type
-class Query(UserQuery, ChatQuery, WalletQuery, ContactQuery):
+class Query(UserQuery, ChatQuery, WalletQuery, ContactQuery, PushQuery, SupportQuery):
     node: relay.Node | None = relay.node(description="Any object the caller may see, by global id; "
                                                      "others are indistinguishable from missing.")
 
 
 @strawberry.type
-class Mutation(UserMutation, ChatMutation, WalletMutation, CardMutation, ContactMutation):
+class Mutation(UserMutation, ChatMutation, WalletMutation, CardMutation, ContactMutation,
+               PushMutation, SupportMutation):
     pass
 
 
