@@ -23,6 +23,7 @@ from app.settings import Settings
 from schema.chat.mutations import ChatMutation
 from schema.chat.queries import ChatQuery
 from schema.extensions import CleanVariables, MaskUnexpectedErrors, NoBadCharacters, SensitiveFieldsOnce
+from schema.people.account import AccountMutation
 from schema.people.contacts import ContactMutation, ContactQuery
 from schema.people.push import PushMutation, PushQuery
 from schema.people.support import SupportMutation, SupportQuery
@@ -44,7 +45,7 @@ class Query(UserQuery, ChatQuery, WalletQuery, ContactQuery, PushQuery, SupportQ
 
 @strawberry.type
 class Mutation(UserMutation, ChatMutation, WalletMutation, CardMutation, ContactMutation,
-               PushMutation, SupportMutation):
+               PushMutation, SupportMutation, AccountMutation):
     pass
 
 
