@@ -70,7 +70,8 @@ class Block(Model):
 class PrivacySettings(Model):
     """A user's privacy choices (no row: the defaults, everyone)."""
 
-    user_id = fields.BigIntField(primary_key=True, generated=False)
+    id = fields.BigIntField(primary_key=True)
+    user_id = fields.BigIntField(unique=True)
     messages_from = fields.CharEnumField(Audience, max_length=10, default=Audience.EVERYONE)
     payment_requests_from = fields.CharEnumField(Audience, max_length=10, default=Audience.EVERYONE)
     findable_by_phone = fields.CharEnumField(Audience, max_length=10, default=Audience.EVERYONE)
@@ -105,7 +106,8 @@ class PushDevice(Model):
 class NotificationSettings(Model):
     """What a user's pushes may carry (no row: the defaults)."""
 
-    user_id = fields.BigIntField(primary_key=True, generated=False)
+    id = fields.BigIntField(primary_key=True)
+    user_id = fields.BigIntField(unique=True)
     messages = fields.BooleanField(default=True)
     payments = fields.BooleanField(default=True)
     show_preview = fields.BooleanField(default=False)
@@ -144,7 +146,7 @@ class PushDelivery(Model):
 class PushFeed(Model):
     """The push feeder's place in the events table (one row)."""
 
-    id = fields.IntField(primary_key=True, generated=False)
+    id = fields.IntField(primary_key=True)
     last_event_id = fields.BigIntField(default=0)
 
     class Meta:

@@ -57,7 +57,6 @@ async def send_money(rt: Runtime, payer: User, *, payee_id: int, amount_minor: i
                      request_id: int | None = None) -> Transfer:
     """Move money to another user's wallet at most once per idempotency key."""
     s = rt.settings
-    await check_reach(payer.id, payee_id, Reach.TRANSFER)  # people: blocks and privacy
     memo = clean_text(memo, "memo", max_length=MAX_MEMO_LENGTH)
     key = idempotency.check_key(idempotency_key)
     if amount_minor <= 0:
@@ -66,6 +65,7 @@ async def send_money(rt: Runtime, payer: User, *, payee_id: int, amount_minor: i
     previous = await idempotency.stored(payer.id, key, digest)
     if previous is not None:
         return previous
+    await check_reach(payer.id, payee_id, Reach.TRANSFER)  # people: blocks and privacy (a replay is no new reach)
     request = await _check_parties(rt, payer, payee_id, amount_minor, memo, key, digest, request_id)
     await verify_pin(rt, payer.id, pin)
     if amount_minor >= s.step_up_threshold_minor:

@@ -55,7 +55,7 @@ class AccountMutation:
             data = await account.export_my_data(viewer)
             return DataExport(file_name=f"imwallet-export-{viewer.id}.json", content_type="application/json",
                               document=json.dumps(data, ensure_ascii=False, indent=2))
-        return await attempt(run)  # type: ignore[no-any-return]
+        return await attempt(run)
 
     @strawberry.mutation(description="Delete your account: refused while your wallet holds money or a payment "
                                      "is pending. Payment records stay, anonymised; the rest is removed.")
@@ -63,4 +63,4 @@ class AccountMutation:
         async def run() -> AccountDeleted:
             await account.delete_account(info.context.rt, info.context.require_viewer(), password=input.password)
             return AccountDeleted(deleted=True)
-        return await attempt(run)  # type: ignore[no-any-return]
+        return await attempt(run)

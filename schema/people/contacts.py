@@ -126,7 +126,7 @@ class ContactMutation:
             r = await contacts.send_request(info.context.rt, info.context.require_viewer(), user_id=uid,
                                             phone=input.phone, note=input.note)
             return ContactRequestSuccess(request=ContactRequest.from_model(r))
-        return await attempt(run)  # type: ignore[no-any-return]
+        return await attempt(run)
 
     @strawberry.mutation(description="Accept or decline a contact request sent to you.")
     async def respond_contact_request(self, info: Info, input: RespondContactRequestInput) -> ContactRequestResult:
@@ -135,7 +135,7 @@ class ContactMutation:
                                        request_id=decode_id(input.request_id, "ContactRequest", "requestId"),
                                        accept=input.accept)
             return ContactRequestSuccess(request=ContactRequest.from_model(r))
-        return await attempt(run)  # type: ignore[no-any-return]
+        return await attempt(run)
 
     @strawberry.mutation(description="Give a contact a name only you see (a remark).")
     async def set_contact_remark(self, info: Info, input: SetContactRemarkInput) -> ContactResult:
@@ -143,14 +143,14 @@ class ContactMutation:
             c = await contacts.set_remark(info.context.require_viewer(), other_id=_user(input.user_id),
                                           remark=input.remark)
             return ContactSuccess(contact=Contact.from_model(c))
-        return await attempt(run)  # type: ignore[no-any-return]
+        return await attempt(run)
 
     @strawberry.mutation(description="Remove someone from your contacts (and you from theirs).")
     async def remove_contact(self, info: Info, input: UserRefInput) -> RemoveContactResult:
         async def run() -> ContactRemoved:
             await contacts.remove_contact(info.context.require_viewer(), other_id=_user(input.user_id))
             return ContactRemoved(user_id=input.user_id)
-        return await attempt(run)  # type: ignore[no-any-return]
+        return await attempt(run)
 
     @strawberry.mutation(description="Choose who may message you, ask you for money, and find you by phone.")
     async def update_privacy(self, info: Info, input: UpdatePrivacyInput) -> PrivacyResult:
@@ -161,7 +161,7 @@ class ContactMutation:
                 payment_requests_from=input.payment_requests_from.domain if input.payment_requests_from else None,
                 findable_by_phone=input.findable_by_phone.domain if input.findable_by_phone else None)
             return PrivacySuccess(privacy=PrivacySettings.from_model(p))
-        return await attempt(run)  # type: ignore[no-any-return]
+        return await attempt(run)
 
     @strawberry.mutation(description="Block someone: they can no longer reach you in any way, and are not told.")
     async def block_user(self, info: Info, input: UserRefInput) -> BlockResult:
@@ -169,7 +169,7 @@ class ContactMutation:
             other = await blocks.block_user(info.context.rt, info.context.require_viewer(),
                                             other_id=_user(input.user_id))
             return BlockSuccess(user=ChatUser.from_model(other), blocked=True)
-        return await attempt(run)  # type: ignore[no-any-return]
+        return await attempt(run)
 
     @strawberry.mutation(description="Lift a block.")
     async def unblock_user(self, info: Info, input: UserRefInput) -> BlockResult:
@@ -177,4 +177,4 @@ class ContactMutation:
             uid = _user(input.user_id)
             await blocks.unblock_user(info.context.require_viewer(), other_id=uid)
             return BlockSuccess(user=ChatUser.from_model(await UserModel.get(id=uid)), blocked=False)
-        return await attempt(run)  # type: ignore[no-any-return]
+        return await attempt(run)

@@ -114,9 +114,9 @@ class PushMutation:
     async def register_push_device(self, info: Info, input: RegisterPushDeviceInput) -> RegisterResult:
         async def run() -> PushDeviceSuccess:
             d = await devices.register_device(info.context.rt, info.context.require_viewer(),
-                                              platform=DomainPlatform(input.platform.value), token=input.token)
+                                              platform=DomainPlatform[input.platform.name], token=input.token)
             return PushDeviceSuccess(device=PushDevice.from_model(d))
-        return await attempt(run)  # type: ignore[no-any-return]
+        return await attempt(run)
 
     @strawberry.mutation(description="Stop pushes to a device (for example on sign-out).")
     async def remove_push_device(self, info: Info, input: RemovePushDeviceInput) -> RemoveResult:
@@ -124,7 +124,7 @@ class PushMutation:
             await devices.remove_device(info.context.rt, info.context.require_viewer(),
                                         device_id=decode_id(input.device_id, "PushDevice", "deviceId"))
             return PushDeviceRemoved(device_id=input.device_id)
-        return await attempt(run)  # type: ignore[no-any-return]
+        return await attempt(run)
 
     @strawberry.mutation(description="Choose which pushes you get and what they may show.")
     async def update_notification_settings(self, info: Info,
@@ -134,4 +134,4 @@ class PushMutation:
                                               payments=input.payments, show_preview=input.show_preview,
                                               show_amounts=input.show_amounts)
             return NotificationSettingsSuccess(settings=NotificationSettings.from_model(s))
-        return await attempt(run)  # type: ignore[no-any-return]
+        return await attempt(run)

@@ -60,7 +60,7 @@ async def ticket_transfer(info: Info, t: TransferModel) -> TicketTransfer:
 
 def _journal(j: JournalModel, user_id: int) -> CaseJournal:
     return CaseJournal(kind=j.kind.value, description=j.description, created_at=j.created_at, entries=[
-        CaseEntry(account_kind=e.account.kind.value, users=e.account.user_id == user_id,  # type: ignore[attr-defined]
+        CaseEntry(account_kind=e.account.kind.value, users=e.account.user_id == user_id,
                   amount=Money.of(e.amount_minor, e.account.currency),
                   balance_after=Money.of(e.balance_after_minor, e.account.currency)) for e in j.entries])
 
@@ -118,7 +118,7 @@ class SupportMutation:
             t = await support.assign_ticket(info.context.rt, info.context.require_viewer(),
                                             ticket_id=_ticket(input.ticket_id))
             return TicketSuccess(ticket=SupportTicket.from_model(t))
-        return await attempt(run)  # type: ignore[no-any-return]
+        return await attempt(run)
 
     @strawberry.mutation(description="Answer in a ticket's thread: an agent's answer waits for the user, the "
                                      "user's for an agent.")
@@ -127,7 +127,7 @@ class SupportMutation:
             t = await support.reply_to_ticket(info.context.rt, info.context.require_viewer(),
                                               ticket_id=_ticket(input.ticket_id), text=input.text)
             return TicketSuccess(ticket=SupportTicket.from_model(t))
-        return await attempt(run)  # type: ignore[no-any-return]
+        return await attempt(run)
 
     @strawberry.mutation(description="Support agents: resolve a ticket with a note; it leaves the queue.")
     async def resolve_ticket(self, info: Info, input: ResolveTicketInput) -> TicketResult:
@@ -135,7 +135,7 @@ class SupportMutation:
             t = await support.resolve_ticket(info.context.rt, info.context.require_viewer(),
                                              ticket_id=_ticket(input.ticket_id), resolution=input.resolution)
             return TicketSuccess(ticket=SupportTicket.from_model(t))
-        return await attempt(run)  # type: ignore[no-any-return]
+        return await attempt(run)
 
     @strawberry.mutation(description="The ticket's user reopens it within 7 days of its resolution.")
     async def reopen_ticket(self, info: Info, input: TicketRefInput) -> TicketResult:
@@ -143,4 +143,4 @@ class SupportMutation:
             t = await support.reopen_ticket(info.context.rt, info.context.require_viewer(),
                                             ticket_id=_ticket(input.ticket_id))
             return TicketSuccess(ticket=SupportTicket.from_model(t))
-        return await attempt(run)  # type: ignore[no-any-return]
+        return await attempt(run)

@@ -26,7 +26,7 @@ class Audience(Enum):
 
     @property
     def domain(self) -> DomainAudience:
-        return DomainAudience(self.value)
+        return DomainAudience[self.name]
 
 
 @strawberry.enum(description="Where a contact request stands.")

@@ -78,7 +78,8 @@ async def test_a_ticket_from_open_to_resolved_and_reopened(  # type: ignore[no-u
         assert events == [{"__typename": "TicketEvent", "ticketId": tid, "status": "WAITING_FOR_USER"}]
     finally:
         await ws.close()
-    answered = await alice.client.mutate("replyToTicket", REPLY, {"input": {"ticketId": tid, "text": "He checked again"}})
+    answered = await alice.client.mutate("replyToTicket", REPLY, {"input": {"ticketId": tid,
+                                                                          "text": "He checked again"}})
     assert answered["ticket"]["status"] == "WAITING_FOR_AGENT"
     assert await _queued(agent, tid, states=["WAITING_FOR_AGENT"]) == ["WAITING_FOR_AGENT"]
 

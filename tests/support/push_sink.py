@@ -52,7 +52,8 @@ class PushSink:
     def to(self, token: str) -> list[dict[str, Any]]:
         return [p for p in self.pushes if p["token"] == token]
 
-    async def wait(self, token: str, count: int, timeout: float = 10.0, *, refused: bool = False) -> list[dict[str, Any]]:
+    async def wait(self, token: str, count: int, timeout: float = 10.0, *,
+                   refused: bool = False) -> list[dict[str, Any]]:
         deadline = asyncio.get_running_loop().time() + timeout
         while True:
             found = [p for p in (self.refused if refused else self.pushes) if p["token"] == token]

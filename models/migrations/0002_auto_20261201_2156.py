@@ -53,24 +53,26 @@ class Migration(migrations.Migration):
         ops.CreateModel(
             name='NotificationSettings',
             fields=[
-                ('user_id', fields.BigIntField(primary_key=True, unique=True, db_index=True)),
+                ('id', fields.BigIntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('user_id', fields.BigIntField(unique=True)),
                 ('messages', fields.BooleanField(default=True)),
                 ('payments', fields.BooleanField(default=True)),
                 ('show_preview', fields.BooleanField(default=False)),
                 ('show_amounts', fields.BooleanField(default=False)),
             ],
-            options={'table': 'notification_settings', 'app': 'models', 'pk_attr': 'user_id', 'table_description': "What a user's pushes may carry (no row: the defaults)."},
+            options={'table': 'notification_settings', 'app': 'models', 'pk_attr': 'id', 'table_description': "What a user's pushes may carry (no row: the defaults)."},
             bases=['Model'],
         ),
         ops.CreateModel(
             name='PrivacySettings',
             fields=[
-                ('user_id', fields.BigIntField(primary_key=True, unique=True, db_index=True)),
+                ('id', fields.BigIntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('user_id', fields.BigIntField(unique=True)),
                 ('messages_from', fields.CharEnumField(default=Audience.EVERYONE, description='EVERYONE: everyone\nCONTACTS: contacts\nNOBODY: nobody', enum_type=Audience, max_length=10)),
                 ('payment_requests_from', fields.CharEnumField(default=Audience.EVERYONE, description='EVERYONE: everyone\nCONTACTS: contacts\nNOBODY: nobody', enum_type=Audience, max_length=10)),
                 ('findable_by_phone', fields.CharEnumField(default=Audience.EVERYONE, description='EVERYONE: everyone\nCONTACTS: contacts\nNOBODY: nobody', enum_type=Audience, max_length=10)),
             ],
-            options={'table': 'privacy_settings', 'app': 'models', 'pk_attr': 'user_id', 'table_description': "A user's privacy choices (no row: the defaults, everyone)."},
+            options={'table': 'privacy_settings', 'app': 'models', 'pk_attr': 'id', 'table_description': "A user's privacy choices (no row: the defaults, everyone)."},
             bases=['Model'],
         ),
         ops.CreateModel(
@@ -107,7 +109,7 @@ class Migration(migrations.Migration):
         ops.CreateModel(
             name='PushFeed',
             fields=[
-                ('id', fields.IntField(primary_key=True, unique=True, db_index=True)),
+                ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
                 ('last_event_id', fields.BigIntField(default=0)),
             ],
             options={'table': 'push_feed', 'app': 'models', 'pk_attr': 'id', 'table_description': "The push feeder's place in the events table (one row)."},
