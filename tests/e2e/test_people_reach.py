@@ -155,3 +155,25 @@ async def test_each_setting_lets_contacts_through_and_stops_strangers(  # type: 
     assert await message(dave, with_dave["id"]) == "NotReachableError"
     carol = await flows.register(new_client(), sms_sink, name="Carol")
     assert _short(await people.ask(carol, to=alice)) == NOT_REACHABLE
+
+
+async def test_a_block_leaves_shared_groups_and_history_as_they_are(  # type: ignore[no-untyped-def]
+        new_client, sms_sink) -> None:
+    alice = await flows.register(new_client(), sms_sink, name="Alice")
+    bob = await flows.register(new_client(), sms_sink, name="Bob")
+    carol = await flows.register(new_client(), sms_sink, name="Carol")
+    group = await chat.start(carol, alice, bob, title="Climbing")
+    await people.block(alice, bob)
+
+    # both stay members; Bob's group messages reach the group, Alice included
+    said = await chat.send(bob, group["id"], "Saturday 9:00?")
+    thread = await chat.conversation(alice, group["id"], last=5)
+    assert thread is not None
+    assert [e["node"]["text"] for e in thread["messages"]["edges"]][-1:] == ["Saturday 9:00?"]
+    assert sorted(m["user"]["id"] for m in thread["members"]) == sorted([alice.user_id, bob.user_id, carol.user_id])
+    assert said["author"] == {"id": bob.user_id, "displayName": "Bob"}
+    # but Bob cannot pull Alice into a new group, while Carol (not blocked) can
+    refused = await bob.client.mutate("startConversation", chat.START, {"input": {
+        "memberIds": [alice.user_id, carol.user_id], "title": "Other"}})
+    assert _short(refused) == NOT_REACHABLE
+    assert (await chat.start(carol, alice, title="Just us"))["kind"] == "GROUP"
