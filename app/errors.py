@@ -29,6 +29,7 @@ class ErrorCode(StrEnum):
     RECIPIENT_UNAVAILABLE = "RECIPIENT_UNAVAILABLE"
     MESSAGE_LOCKED = "MESSAGE_LOCKED"
     REQUEST_CLOSED = "REQUEST_CLOSED"
+    NOT_REACHABLE = "NOT_REACHABLE"
 
 
 class DomainError(Exception):
@@ -214,6 +215,25 @@ class RecipientUnavailable(DomainError):
     """Money cannot go there: SELF (to oneself) or NO_WALLET (the payee has not opened one)."""
 
     code = ErrorCode.RECIPIENT_UNAVAILABLE
+
+    def __init__(self, reason: str, message: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+
+
+class NotReachable(DomainError):
+    """This person cannot be reached this way: the one answer for a block and for their privacy settings."""
+
+    code = ErrorCode.NOT_REACHABLE
+
+    def __init__(self) -> None:
+        super().__init__("This person cannot be reached this way.")
+
+
+class AccountNotEmpty(DomainError):
+    """The account cannot be deleted yet: MONEY_LEFT or PENDING_OPERATIONS."""
+
+    code = ErrorCode.CONFLICT
 
     def __init__(self, reason: str, message: str) -> None:
         super().__init__(message)

@@ -49,6 +49,12 @@ class Settings(BaseSettings):
     # The sandbox approves any valid unknown number (money from nothing): production refuses it unless
     # this says, loudly, that the deployment is a demo.
     allow_sandbox_cards_in_production: bool = False
+    # Push notifications (people): `log` in development, `webhook` posts JSON to a provider bridge.
+    push_backend: Literal["log", "webhook"] = "log"
+    push_webhook_url: str | None = None
+    push_retry_base_seconds: float = 1.0
+    push_retry_cap_seconds: float = 300.0
+    push_give_up_seconds: int = 3600
 
     graphiql: bool | None = None
     introspection: bool | None = None

@@ -15,6 +15,20 @@ from models.chat import (
 )
 from models.events import Event, OutboundMessage
 from models.outside import OutsideCall
+from models.people import (
+    Audience,
+    Block,
+    Contact,
+    ContactRequest,
+    ContactRequestState,
+    NotificationSettings,
+    PrivacySettings,
+    PushDelivery,
+    PushDevice,
+    PushFeed,
+    PushPlatform,
+    PushStatus,
+)
 from models.users import Identity, Session, User, UserRole, VerificationCode
 from models.wallet import (
     AccountKind,
@@ -34,10 +48,15 @@ from models.wallet import (
 
 __all__ = [
     "AccountKind",
+    "Audience",
+    "Block",
     "Card",
     "CardBrand",
     "CardRequest",
     "CardStatus",
+    "Contact",
+    "ContactRequest",
+    "ContactRequestState",
     "Conversation",
     "ConversationKind",
     "EntryKind",
@@ -51,9 +70,16 @@ __all__ = [
     "Message",
     "MessageKind",
     "MoneyRequest",
+    "NotificationSettings",
     "OutboundMessage",
     "OutsideCall",
     "PaymentPin",
+    "PrivacySettings",
+    "PushDelivery",
+    "PushDevice",
+    "PushFeed",
+    "PushPlatform",
+    "PushStatus",
     "RequestPayment",
     "RequestState",
     "Session",

@@ -30,7 +30,9 @@ class RequestState(StrEnum):
 
 class TicketStatus(StrEnum):
     OPEN = "open"
-    CLOSED = "closed"
+    WAITING_FOR_USER = "waiting_for_user"
+    WAITING_FOR_AGENT = "waiting_for_agent"
+    RESOLVED = "resolved"
 
 
 class Conversation(Model):
@@ -157,8 +159,12 @@ class SupportTicket(Model):
     user: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
         "models.User", related_name=False, on_delete=fields.CASCADE)
     transfer_id = fields.BigIntField()
-    status = fields.CharEnumField(TicketStatus, max_length=8, default=TicketStatus.OPEN)
+    status = fields.CharEnumField(TicketStatus, max_length=20, default=TicketStatus.OPEN)
     created_at = fields.DatetimeField(auto_now_add=True)
+    assignee_id = fields.BigIntField(null=True)
+    status_changed_at = fields.DatetimeField(null=True)
+    resolution = fields.CharField(max_length=2000, default="")
+    resolved_at = fields.DatetimeField(null=True)
 
     conversation_id: int
     user_id: int

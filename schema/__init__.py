@@ -30,6 +30,10 @@ from schema.extensions import (
     log_errors,
 )
 from schema.observability import OperationMetrics
+from schema.people.account import AccountMutation
+from schema.people.contacts import ContactMutation, ContactQuery
+from schema.people.push import PushMutation, PushQuery
+from schema.people.support import SupportMutation, SupportQuery
 from schema.scalars import SCALAR_MAP
 from schema.users.mutations import UserMutation
 from schema.users.queries import UserQuery
@@ -41,13 +45,14 @@ from subscriptions.types import ALL_TYPES as STREAM_EVENT_TYPES
 
 
 @strawberry.type
-class Query(UserQuery, ChatQuery, WalletQuery):
+class Query(UserQuery, ChatQuery, WalletQuery, ContactQuery, PushQuery, SupportQuery):
     node: relay.Node | None = relay.node(description="Any object the caller may see, by global id; "
                                                      "others are indistinguishable from missing.")
 
 
 @strawberry.type
-class Mutation(UserMutation, ChatMutation, WalletMutation, CardMutation):
+class Mutation(UserMutation, ChatMutation, WalletMutation, CardMutation, ContactMutation,
+               PushMutation, SupportMutation, AccountMutation):
     pass
 
 

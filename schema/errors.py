@@ -43,6 +43,7 @@ register_enum(DomainErrorCode, name="ErrorCode", description="Machine-readable e
     "RECIPIENT_UNAVAILABLE": "The payee cannot receive money (RecipientUnavailableError).",
     "MESSAGE_LOCKED": "The message can no longer be edited or recalled (MessageLockedError).",
     "REQUEST_CLOSED": "The request is cancelled or already paid by the viewer (RequestClosedError).",
+    "NOT_REACHABLE": "Blocked, or the person's privacy settings do not allow it (NotReachableError).",
 })
 
 
@@ -261,3 +262,15 @@ class RecipientUnavailableError(Error):
     reason: str = strawberry.field(description="SELF (to yourself) or NO_WALLET (no wallet opened yet).")
 
 
+# People: one answer for "blocked" and for "their settings do not allow it".
+@shows(domain.NotReachable)
+@strawberry.type(description="This person cannot be reached this way: blocked, or their privacy settings do not "
+                             "allow it (the two answers are the same on purpose).")
+class NotReachableError(Error):
+    pass
+
+
+@shows(domain.AccountNotEmpty)
+@strawberry.type(description="The account cannot be deleted yet.")
+class AccountNotEmptyError(Error):
+    reason: str = strawberry.field(description="MONEY_LEFT (withdraw first) or PENDING_OPERATIONS.")

@@ -15,6 +15,7 @@ from tortoise.contrib.starlette import RegisterTortoise
 
 from app.mail.delivery import DeliveryWorker
 from app.payments.reconciler import Reconciler
+from app.push.dispatcher import PushDispatcher
 from app.redaction import install_log_redaction
 from app.runtime import Runtime
 from app.settings import Settings
@@ -50,9 +51,12 @@ def create_app(settings: Settings | None = None) -> Starlette:
             graphql.sockets.start()
             reconciler = Reconciler(rt)
             reconciler.start()
+            push = PushDispatcher(rt)
+            await push.start()
             try:
                 yield
             finally:
+                await push.stop()
                 await reconciler.stop()
                 await graphql.sockets.stop()
                 await relay.stop()

@@ -138,6 +138,29 @@ def _one(e: Event, messages: dict[int, MessageModel], requests: dict[int, MoneyR
     if e.kind == "transfer.state_changed":
         return TransferStateEvent(cursor=cursor, at=at, transfer_id=strawberry.ID(str(p["transferId"])),
                                   state=str(p["state"]))
+    return _people(e)
+
+
+@strawberry.type(description="Your support ticket changed state (support answered, resolved, reopened).")
+class TicketEvent(StreamEvent):
+    ticket_id: strawberry.ID = strawberry.field(description="Global id of the `SupportTicket`.")
+    status: str = strawberry.field(description="The ticket's state now, a `TicketStatus` name.")
+
+
+@strawberry.type(description="Someone asked you (contactRequested) or accepted you (contactAccepted) as a contact.")
+class ContactEvent(StreamEvent):
+    request_id: strawberry.ID = strawberry.field(description="Global id of the contact request.")
+    change: str = strawberry.field(description="REQUESTED or ACCEPTED.")
+
+
+def _people(e: Event) -> StreamEvent | None:
+    p, cursor, at = e.payload, str(e.id), e.created_at
+    if e.kind == "support.ticket_updated":
+        return TicketEvent(cursor=cursor, at=at, ticket_id=_gid("SupportTicket", p["ticketId"]),
+                           status=str(p["status"]))
+    if e.kind in ("contact.requested", "contact.accepted"):
+        return ContactEvent(cursor=cursor, at=at, request_id=_gid("ContactRequest", p["requestId"]),
+                            change=e.kind.split(".")[1].upper())
     return None
 
 
@@ -149,4 +172,4 @@ def typing_event(signal: dict[str, Any]) -> TypingEvent:
 
 
 ALL_TYPES = [MessageEvent, ReadEvent, TypingEvent, MembershipEvent, RequestEvent, PaymentReceiptEvent,
-             TransferStateEvent]
+             TransferStateEvent, TicketEvent, ContactEvent]

@@ -19,6 +19,7 @@ from app.settings import Settings
 from server.cli import apply_migrations
 from tests.support import databases, leaks
 from tests.support.client import GraphQLClient
+from tests.support.push_sink import PushSink
 from tests.support.server import RunningServer, start_server
 from tests.support.sinks import MailSink, SmsSink
 
@@ -60,6 +61,14 @@ async def mail_sink() -> AsyncIterator[MailSink]:
 @pytest_asyncio.fixture(scope="session")
 async def sms_sink() -> AsyncIterator[SmsSink]:
     sink = SmsSink()
+    await sink.start()
+    yield sink
+    await sink.stop()
+
+
+@pytest_asyncio.fixture(scope="session")
+async def push_sink() -> AsyncIterator[PushSink]:
+    sink = PushSink()
     await sink.start()
     yield sink
     await sink.stop()
@@ -109,8 +118,10 @@ def make_settings(database_url: str, mail_sink: MailSink, sms_sink: SmsSink, red
 
 
 @pytest_asyncio.fixture(scope="session")
-async def settings(database_url: str, mail_sink: MailSink, sms_sink: SmsSink, redis_namespace: str) -> Settings:
-    s = make_settings(database_url, mail_sink, sms_sink, redis_namespace)
+async def settings(database_url: str, mail_sink: MailSink, sms_sink: SmsSink, redis_namespace: str,
+                   push_sink: PushSink) -> Settings:
+    s = make_settings(database_url, mail_sink, sms_sink, redis_namespace, push_backend="webhook",
+                      push_webhook_url=push_sink.url, push_retry_base_seconds=0.2)
     await apply_migrations(s)
     return s
 

@@ -11,6 +11,7 @@ from tortoise.transactions import in_transaction
 from app.chat.access import visible_conversation
 from app.chat.announce import MEMBERS_CHANGED, MESSAGE_ADDED, announce, lock_conversation
 from app.errors import Forbidden, InvalidInput, NotFound
+from app.people.reach import Reach, check_each
 from app.runtime import Runtime
 from app.text import clean_text
 from models import Conversation, ConversationKind, Member, Message, MessageKind, User
@@ -55,6 +56,7 @@ async def start_conversation(rt: Runtime, user: User, *, member_ids: list[int], 
         raise InvalidInput("memberIds", f"a group holds at most {MAX_GROUP_MEMBERS} members")
     if await User.filter(id__in=others).count() != len(others):
         raise NotFound("user")
+    await check_each(user.id, others, Reach.MESSAGE if len(others) == 1 and not title else Reach.GROUP_ADD)  # people
     if len(others) == 1 and not title:
         async with in_transaction():
             conversation = await direct_between(user.id, others[0])
@@ -81,6 +83,7 @@ async def add_members(rt: Runtime, user: User, conversation_id: int, user_ids: l
     users = {u.id: u for u in await User.filter(id__in=new)}
     if len(users) != len(new):
         raise NotFound("user")
+    await check_each(user.id, new, Reach.GROUP_ADD)  # people: blocks and privacy
     now = datetime.now(UTC)
     async with in_transaction():
         await lock_conversation(conversation.id, extra_user_ids=new)

@@ -18,6 +18,7 @@ from app.chat.announce import (
 )
 from app.chat.conversations import touch
 from app.errors import InvalidInput, MessageLocked, NotFound
+from app.people.reach import Reach, check_direct
 from app.runtime import Runtime
 from app.text import clean_text
 from models import Conversation, Member, Message, MessageKind, User
@@ -32,6 +33,7 @@ async def send_message(rt: Runtime, user: User, *, conversation_id: int, text: s
     cmid = clean_text(client_message_id, "clientMessageId", max_length=64, min_length=1) \
         if client_message_id is not None else None
     conversation = await visible_conversation(user, conversation_id)
+    await check_direct(user.id, conversation, Reach.MESSAGE)  # people: blocks and privacy
     if cmid is not None and (first := await _resent(conversation.id, user.id, cmid)) is not None:
         return first
     try:

@@ -12,6 +12,7 @@ from app.chat.announce import MESSAGE_ADDED, MESSAGE_EDITED, REQUEST_UPDATED, an
 from app.chat.conversations import touch
 from app.errors import InvalidInput, NotFound, RequestClosed
 from app.ledger.amounts import parse_amount
+from app.people.reach import Reach, check_direct
 from app.runtime import Runtime
 from app.text import clean_text
 from models import ConversationKind, Message, MessageKind, MoneyRequest, RequestPayment, RequestState, User
@@ -28,6 +29,7 @@ async def request_money(rt: Runtime, user: User, *, conversation_id: int, amount
     conversation = await visible_conversation(user, conversation_id)
     if conversation.kind == ConversationKind.SUPPORT:
         raise InvalidInput("conversationId", "money can be requested in direct and group conversations only")
+    await check_direct(user.id, conversation, Reach.PAYMENT_REQUEST)  # people: blocks and privacy
     now = datetime.now(UTC)
     async with in_transaction():
         await lock_conversation(conversation.id)

@@ -25,6 +25,7 @@ from app.ledger.book import Line
 from app.ledger.retry import retry_conflicts
 from app.payments import idempotency, limits
 from app.payments.receipts import record_receipt
+from app.people.reach import Reach, check_reach
 from app.pin.attempts import verify_pin
 from app.runtime import Runtime
 from app.settings import Settings
@@ -65,6 +66,7 @@ async def send_money(rt: Runtime, payer: User, *, payee_id: int, amount_minor: i
     previous = await idempotency.stored(payer.id, key, digest)
     if previous is not None:
         return previous
+    await check_reach(payer.id, payee_id, Reach.TRANSFER)  # people: blocks and privacy (a replay is no new reach)
     request = await _check_parties(rt, payer, payee_id, amount_minor, memo, key, digest, request_id)
     await verify_pin(rt, payer.id, pin)
     if amount_minor >= s.step_up_threshold_minor:

@@ -1,5 +1,9 @@
 from tortoise import migrations
 from tortoise.migrations import operations as ops
+import functools
+from json import dumps, loads
+from models.chat import TicketStatus
+from models.people import Audience, ContactRequestState, PushPlatform, PushStatus
 from tortoise.fields.base import OnDelete
 from tortoise import fields
 from tortoise.indexes import Index
@@ -10,6 +14,17 @@ class Migration(migrations.Migration):
     initial = False
 
     operations = [
+        ops.CreateModel(
+            name='Block',
+            fields=[
+                ('id', fields.BigIntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('blocker_id', fields.BigIntField()),
+                ('blocked_id', fields.BigIntField()),
+                ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
+            ],
+            options={'table': 'blocks', 'app': 'models', 'unique_together': (('blocker_id', 'blocked_id'),), 'pk_attr': 'id', 'table_description': '`blocker` has blocked `blocked`: the blocked user cannot reach the blocker.'},
+            bases=['Model'],
+        ),
         ops.CreateModel(
             name='CardRequest',
             fields=[
@@ -22,6 +37,45 @@ class Migration(migrations.Migration):
                 ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
             ],
             options={'table': 'card_requests', 'app': 'models', 'unique_together': (('user', 'idempotency_key'),), 'pk_attr': 'id', 'table_description': 'One card mutation a user asked for under an idempotency key.'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='Contact',
+            fields=[
+                ('id', fields.BigIntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('owner_id', fields.BigIntField()),
+                ('other_id', fields.BigIntField()),
+                ('remark', fields.CharField(default='', max_length=64)),
+                ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
+            ],
+            options={'table': 'contacts', 'app': 'models', 'unique_together': (('owner_id', 'other_id'),), 'pk_attr': 'id', 'table_description': 'One side of a contact pair: `owner` has `other` in their list, under an optional remark.'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='ContactRequest',
+            fields=[
+                ('id', fields.BigIntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('sender_id', fields.BigIntField()),
+                ('recipient_id', fields.BigIntField()),
+                ('note', fields.CharField(default='', max_length=200)),
+                ('state', fields.CharEnumField(default=ContactRequestState.PENDING, description='PENDING: pending\nACCEPTED: accepted\nDECLINED: declined', enum_type=ContactRequestState, max_length=10)),
+                ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
+                ('answered_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
+            ],
+            options={'table': 'contact_requests', 'app': 'models', 'indexes': [Index(fields=['recipient_id', 'state']), Index(fields=['sender_id', 'recipient_id'])], 'pk_attr': 'id', 'table_description': 'One person asks another to become contacts.'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='NotificationSettings',
+            fields=[
+                ('id', fields.BigIntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('user_id', fields.BigIntField(unique=True)),
+                ('messages', fields.BooleanField(default=True)),
+                ('payments', fields.BooleanField(default=True)),
+                ('show_preview', fields.BooleanField(default=False)),
+                ('show_amounts', fields.BooleanField(default=False)),
+            ],
+            options={'table': 'notification_settings', 'app': 'models', 'pk_attr': 'id', 'table_description': "What a user's pushes may carry (no row: the defaults)."},
             bases=['Model'],
         ),
         ops.CreateModel(
@@ -38,6 +92,58 @@ class Migration(migrations.Migration):
             options={'table': 'outside_calls', 'app': 'models', 'indexes': [Index(fields=['next_check_at'])], 'pk_attr': 'id', 'table_description': 'A charge or payout sent (or about to be sent) to the card network under `reference`.'},
             bases=['Model'],
         ),
+        ops.CreateModel(
+            name='PrivacySettings',
+            fields=[
+                ('id', fields.BigIntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('user_id', fields.BigIntField(unique=True)),
+                ('messages_from', fields.CharEnumField(default=Audience.EVERYONE, description='EVERYONE: everyone\nCONTACTS: contacts\nNOBODY: nobody', enum_type=Audience, max_length=10)),
+                ('payment_requests_from', fields.CharEnumField(default=Audience.EVERYONE, description='EVERYONE: everyone\nCONTACTS: contacts\nNOBODY: nobody', enum_type=Audience, max_length=10)),
+                ('findable_by_phone', fields.CharEnumField(default=Audience.EVERYONE, description='EVERYONE: everyone\nCONTACTS: contacts\nNOBODY: nobody', enum_type=Audience, max_length=10)),
+            ],
+            options={'table': 'privacy_settings', 'app': 'models', 'pk_attr': 'id', 'table_description': "A user's privacy choices (no row: the defaults, everyone)."},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='PushDelivery',
+            fields=[
+                ('id', fields.BigIntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('event_id', fields.BigIntField()),
+                ('device_id', fields.BigIntField()),
+                ('payload', fields.JSONField(encoder=functools.partial(dumps, separators=(',', ':')), decoder=loads)),
+                ('status', fields.CharEnumField(default=PushStatus.PENDING, description='PENDING: pending\nSENT: sent\nFAILED: failed', enum_type=PushStatus, max_length=8)),
+                ('attempts', fields.IntField(default=0)),
+                ('next_attempt_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
+                ('last_error', fields.CharField(default='', max_length=300)),
+                ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
+                ('sent_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
+            ],
+            options={'table': 'push_deliveries', 'app': 'models', 'unique_together': (('event_id', 'device_id'),), 'indexes': [Index(fields=['status', 'next_attempt_at'])], 'pk_attr': 'id', 'table_description': 'One push of one event to one device: the push outbox, retried with backoff.'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='PushDevice',
+            fields=[
+                ('id', fields.BigIntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('user_id', fields.BigIntField()),
+                ('platform', fields.CharEnumField(description='APNS: apns\nFCM: fcm\nWEB: web', enum_type=PushPlatform, max_length=8)),
+                ('token', fields.CharField(max_length=512)),
+                ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
+                ('retired_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
+                ('retired_reason', fields.CharField(default='', max_length=100)),
+            ],
+            options={'table': 'push_devices', 'app': 'models', 'unique_together': (('platform', 'token'),), 'indexes': [Index(fields=['user_id', 'retired_at'])], 'pk_attr': 'id', 'table_description': 'A device that receives pushes while the app is closed. The token is what the provider gave it.'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='PushFeed',
+            fields=[
+                ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('last_event_id', fields.BigIntField(default=0)),
+            ],
+            options={'table': 'push_feed', 'app': 'models', 'pk_attr': 'id', 'table_description': "The push feeder's place in the events table (one row)."},
+            bases=['Model'],
+        ),
         ops.AddField(
             model_name='Card',
             name='fingerprint_key_id',
@@ -47,5 +153,30 @@ class Migration(migrations.Migration):
             model_name='Identity',
             name='document_key_id',
             field=fields.CharField(default='', max_length=16),
+        ),
+        ops.AlterField(
+            model_name='SupportTicket',
+            name='status',
+            field=fields.CharEnumField(default=TicketStatus.OPEN, description='OPEN: open\nWAITING_FOR_USER: waiting_for_user\nWAITING_FOR_AGENT: waiting_for_agent\nRESOLVED: resolved', enum_type=TicketStatus, max_length=20),
+        ),
+        ops.AddField(
+            model_name='SupportTicket',
+            name='assignee_id',
+            field=fields.BigIntField(null=True),
+        ),
+        ops.AddField(
+            model_name='SupportTicket',
+            name='resolution',
+            field=fields.CharField(default='', max_length=2000),
+        ),
+        ops.AddField(
+            model_name='SupportTicket',
+            name='resolved_at',
+            field=fields.DatetimeField(null=True, auto_now=False, auto_now_add=False),
+        ),
+        ops.AddField(
+            model_name='SupportTicket',
+            name='status_changed_at',
+            field=fields.DatetimeField(null=True, auto_now=False, auto_now_add=False),
         ),
     ]

@@ -33,6 +33,7 @@ from schema.errors import (
     MessageLockedError,
     NotAuthenticatedError,
     NotFoundError,
+    NotReachableError,
     RateLimitedError,
     RequestClosedError,
     TemporarilyUnavailableError,
@@ -75,17 +76,17 @@ class SupportTicketSuccess:
 
 
 _Base = InvalidInputError | NotAuthenticatedError | NotFoundError | RateLimitedError | TemporarilyUnavailableError
-ConversationResult = Annotated[ConversationSuccess | ForbiddenError | _Base,
+ConversationResult = Annotated[ConversationSuccess | ForbiddenError | NotReachableError | _Base,
     strawberry.union("ConversationResult",
                      description="What conversation changes answer: the conversation, or an error to handle.")]
-MessageResult = Annotated[MessageSuccess | MessageLockedError | _Base,
+MessageResult = Annotated[MessageSuccess | MessageLockedError | NotReachableError | _Base,
     strawberry.union("MessageResult", description="What message changes answer: the message, or an error to handle.")]
 ReadResult = Annotated[ReadSuccess | _Base,
     strawberry.union("MarkReadResult",
                      description="`markRead`'s answer: the new read position, or an error to handle.")]
 TypingResult = Annotated[TypingSuccess | _Base,
     strawberry.union("SetTypingResult", description="`setTyping`'s answer: TypingSuccess, or an error to handle.")]
-RequestResult = Annotated[PaymentRequestSuccess | RequestClosedError | _Base,
+RequestResult = Annotated[PaymentRequestSuccess | RequestClosedError | NotReachableError | _Base,
     strawberry.union("PaymentRequestResult",
                      description="What request changes answer: the request, or an error to handle.")]
 TicketResult = Annotated[SupportTicketSuccess | _Base,

@@ -20,6 +20,7 @@ from schema.errors import (
     LimitExceededError,
     NotAuthenticatedError,
     NotFoundError,
+    NotReachableError,
     PinLockedError,
     RateLimitedError,
     RecipientUnavailableError,
@@ -40,7 +41,8 @@ class PayRequestSuccess:
 PayRequestResult = Annotated[
     PayRequestSuccess | RequestClosedError | InsufficientFundsError | LimitExceededError | RecipientUnavailableError
     | IdempotencyConflictError | InvalidPinError | PinLockedError | VerificationRequiredError | InvalidCodeError
-    | InvalidInputError | NotAuthenticatedError | NotFoundError | RateLimitedError | TemporarilyUnavailableError,
+    | InvalidInputError | NotAuthenticatedError | NotFoundError | RateLimitedError | TemporarilyUnavailableError
+    | NotReachableError,
     strawberry.union("PayRequestResult", description="`payRequest`'s answer: the paid request, or an error to handle.")]
 
 

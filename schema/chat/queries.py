@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 from strawberry import relay
 
@@ -16,7 +18,7 @@ from schema.chat.conversation import (
     SupportTicketEdge,
 )
 from schema.chat.cursors import activity_cursor, id_cursor, page_size, parse_activity_cursor, parse_id_cursor
-from schema.chat.types import SupportTicket
+from schema.chat.types import SupportTicket, TicketStatus
 from schema.context import Info
 from schema.ids import decode_id
 
@@ -44,12 +46,18 @@ class ChatQuery:
         except NotFound:
             return None
 
-    @strawberry.field(description="Support agents: open tickets, oldest first. Empty for everyone else.")
-    async def support_queue(self, info: Info, first: PageFirst = None,
-                            after: PageAfter = None) -> SupportTicketConnection:
+    @strawberry.field(description="Support agents: tickets not yet resolved (or of the given states), oldest "
+                                  "first. Empty for everyone else.")
+    async def support_queue(self, info: Info, first: PageFirst = None, after: PageAfter = None,
+                            states: Annotated[list[TicketStatus] | None, strawberry.argument(
+                                description="Only these states (default: all but RESOLVED).")] = None,
+                            waiting_seconds: Annotated[int | None, strawberry.argument(
+                                description="Only tickets whose state is at least this old.")] = None,
+                            ) -> SupportTicketConnection:
         viewer = info.context.require_viewer()
         size = page_size(first, info.context.rt.settings.max_page_size, "first")
-        rows = await support.queue(viewer, first=size, after=parse_id_cursor(after))
+        rows = await support.queue(info.context.rt, viewer, first=size, after=parse_id_cursor(after),
+                                   statuses=states, waiting_seconds=waiting_seconds)
         edges = [SupportTicketEdge(cursor=id_cursor(t.id), node=SupportTicket.from_model(t)) for t in rows[:size]]
         return SupportTicketConnection(edges=edges, page_info=relay.PageInfo(
             has_next_page=len(rows) > size, has_previous_page=after is not None,

@@ -40,8 +40,12 @@ register_enum(DomainMessageKind, name="MessageKind", description="What a message
     "REQUEST": "Money asked for (see `request`).", "SYSTEM": "A notice: members joined or left, a group began."})
 register_enum(DomainRequestState, name="RequestState", description="Whether a money request can be paid.", values={
     "OPEN": "Members may pay it (each once).", "CANCELLED": "The requester cancelled it; it can no longer be paid."})
-register_enum(DomainTicketStatus, name="TicketStatus", description="Where a support ticket stands.", values={
-    "OPEN": "Support is on it.", "CLOSED": "Resolved."})
+register_enum(DomainTicketStatus, name="TicketStatus", description="A ticket moves OPEN -> WAITING_FOR_USER "
+              "(support answered) | WAITING_FOR_AGENT (the user answered) -> RESOLVED; reopened: WAITING_FOR_AGENT.",
+              values={"OPEN": "New: no agent has answered yet.",
+                      "WAITING_FOR_USER": "Support answered; the user's turn.",
+                      "WAITING_FOR_AGENT": "The user answered (or reopened it); support's turn.",
+                      "RESOLVED": "Closed with a resolution note; the user may reopen it within 7 days."})
 
 
 class MessageChange(StrEnum):
@@ -229,6 +233,26 @@ class SupportTicket(relay.Node):
     @strawberry.field(description="Who opened it.")
     async def user(self, info: Info) -> ChatUser | None:
         return await chat_user(info, self._model.user_id)
+
+    @strawberry.field(description="The agent looking after it; null until one takes it.")
+    async def assignee(self, info: Info) -> ChatUser | None:
+        return await chat_user(info, self._model.assignee_id)
+
+    @strawberry.field(description="Since when it has been in its present state.")
+    def status_changed_at(self) -> datetime:
+        return self._model.status_changed_at or self._model.created_at
+
+    @strawberry.field(description="The agent's note on resolving it; null before.")
+    def resolution(self) -> str | None:
+        return self._model.resolution or None
+
+    @strawberry.field(description="When it was resolved; null while it is not.")
+    def resolved_at(self) -> datetime | None:
+        return self._model.resolved_at
+
+    @strawberry.field(description="Until when its user may reopen it; null unless resolved.")
+    def reopenable_until(self) -> datetime | None:
+        return support.reopenable_until(self._model)
 
     @strawberry.field(description="Global id of the ticket's conversation.")
     def conversation_id(self) -> strawberry.ID:

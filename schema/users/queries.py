@@ -8,6 +8,7 @@ import strawberry
 
 from app.errors import InvalidInput
 from app.identity.phones import normalise_phone
+from app.people.reach import Reach, allowed
 from models import Identity as IdentityModel
 from models import User as UserModel
 from schema.context import Info
@@ -34,6 +35,6 @@ class UserQuery:
             return None
         await info.context.rt.limiter.hit(f"find-user:{viewer.id}", 60, 60)
         user = await UserModel.get_or_none(phone=e164)
-        if user is None:
+        if user is None or not await allowed(viewer.id, user.id, Reach.FIND_BY_PHONE):  # people: privacy
             return None
         return UserProfile.from_model(user, await IdentityModel.get_or_none(user_id=user.id))

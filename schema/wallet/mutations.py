@@ -10,9 +10,10 @@ from typing import Annotated, Protocol
 
 import strawberry
 
-from app.errors import InvalidInput
+from app.errors import InvalidInput, NotFound
 from app.ledger.amounts import parse_amount
 from app.payments import funding, transfers, wallets
+from app.people.privacy import find_by_phone
 from app.pin import service as pin_service
 from app.runtime import Runtime
 from models import Transfer as TransferModel
@@ -30,6 +31,7 @@ from schema.errors import (
     LimitExceededError,
     NotAuthenticatedError,
     NotFoundError,
+    NotReachableError,
     PinLockedError,
     RateLimitedError,
     RecipientUnavailableError,
@@ -92,6 +94,7 @@ WithdrawResult = Annotated[TransferSuccess | InsufficientFundsError | LimitExcee
                      description="`withdraw`'s answer: the transfer and the wallet after it, or an error to handle.")]
 SendMoneyResult = Annotated[
     TransferSuccess | InsufficientFundsError | LimitExceededError | RecipientUnavailableError | NotFoundError
+    | NotReachableError
     | IdempotencyConflictError | InvalidPinError | PinLockedError | VerificationRequiredError | InvalidCodeError
     | InvalidInputError | NotAuthenticatedError | RateLimitedError | TemporarilyUnavailableError,
     strawberry.union("SendMoneyResult",
@@ -120,12 +123,15 @@ async def _card_money(info: Info, input: CardMoneyInput, move: CardMove) -> obje
     return await _success(viewer, transfer)
 
 
-async def _payee_id(to: RecipientInput) -> int:
+async def _payee_id(to: RecipientInput, viewer: UserModel) -> int:
     if (to.user_id is None) == (to.phone is None):
         raise InvalidInput("to", "give exactly one of userId or phone")
     if to.user_id is not None:
         return decode_id(to.user_id, "User", "to.userId")
-    return await transfers.payee_id_by_phone(to.phone or "")
+    found = await find_by_phone(viewer.id, to.phone or "", field="to.phone")  # people: as findUser shows
+    if found is None:
+        raise NotFound("user")
+    return found.id
 
 
 @strawberry.type
@@ -177,7 +183,7 @@ class WalletMutation:
         rt = info.context.rt
         viewer = info.context.require_viewer()
         transfer = await transfers.send_money(
-            rt, viewer, payee_id=await _payee_id(input.to),
+            rt, viewer, payee_id=await _payee_id(input.to, viewer),
             amount_minor=parse_amount(input.amount, rt.settings.currency), memo=input.memo, pin=input.pin,
             idempotency_key=input.idempotency_key, step_up_code=input.step_up_code)
         return await _success(viewer, transfer)

@@ -1,0 +1,1 @@
+"""Push notifications for when the app is closed: devices, settings, the feed from events, the gateway."""

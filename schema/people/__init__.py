@@ -1,0 +1,1 @@
+"""GraphQL for people: contacts, privacy, blocks, push devices, support work, account lifecycle."""
