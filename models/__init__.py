@@ -12,6 +12,7 @@ from models.chat import (
     SupportTicket,
     TicketStatus,
 )
+from models.devices import ChallengePurpose, DeviceChallenge, PaymentApproval, PaymentDevice
 from models.events import Event, OutboundMessage
 from models.users import Identity, Session, User, UserRole, VerificationCode
 from models.wallet import (
@@ -35,8 +36,10 @@ __all__ = [
     "Card",
     "CardBrand",
     "CardStatus",
+    "ChallengePurpose",
     "Conversation",
     "ConversationKind",
+    "DeviceChallenge",
     "EntryKind",
     "Event",
     "Identity",
@@ -49,6 +52,8 @@ __all__ = [
     "MessageKind",
     "MoneyRequest",
     "OutboundMessage",
+    "PaymentApproval",
+    "PaymentDevice",
     "PaymentPin",
     "RequestPayment",
     "RequestState",

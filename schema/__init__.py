@@ -22,6 +22,8 @@ from strawberry.schema.config import StrawberryConfig
 from app.settings import Settings
 from schema.chat.mutations import ChatMutation
 from schema.chat.queries import ChatQuery
+from schema.devices.mutations import DeviceMutation
+from schema.devices.queries import DeviceQuery
 from schema.extensions import CleanVariables, MaskUnexpectedErrors, NoBadCharacters, SensitiveFieldsOnce
 from schema.scalars import SCALAR_MAP
 from schema.users.mutations import UserMutation
@@ -34,13 +36,13 @@ from subscriptions.types import ALL_TYPES as STREAM_EVENT_TYPES
 
 
 @strawberry.type
-class Query(UserQuery, ChatQuery, WalletQuery):
+class Query(UserQuery, ChatQuery, WalletQuery, DeviceQuery):
     node: relay.Node | None = relay.node(description="Any object the caller may see, by global id; "
                                                      "others are indistinguishable from missing.")
 
 
 @strawberry.type
-class Mutation(UserMutation, ChatMutation, WalletMutation, CardMutation):
+class Mutation(UserMutation, ChatMutation, WalletMutation, CardMutation, DeviceMutation):
     pass
 
 

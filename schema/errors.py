@@ -91,6 +91,11 @@ class Requirement:
 @strawberry.type
 class VerificationRequiredError(Error):
     missing: list[Requirement]
+    device_challenge: str | None = strawberry.field(
+        default=None,
+        description="When a payment may be approved on an enrolled device: WebAuthn request options (JSON) "
+                    "whose challenge is bound to exactly this payment. Sign it with the device and repeat the "
+                    "same mutation with `approval: {deviceAssertion}` instead of `pin`.")
 
 
 @strawberry.type
@@ -141,7 +146,8 @@ register(domain.IdentityRejected, lambda e: IdentityRejectedError(
     code=e.code, message=e.message, reason=e.reason))  # type: ignore[attr-defined]
 register(domain.VerificationRequired, lambda e: VerificationRequiredError(
     code=e.code, message=e.message,
-    missing=[Requirement(name=r.name, purpose=r.purpose) for r in e.missing]))  # type: ignore[attr-defined]
+    missing=[Requirement(name=r.name, purpose=r.purpose) for r in e.missing],  # type: ignore[attr-defined]
+    device_challenge=e.device_challenge))  # type: ignore[attr-defined]
 register(domain.InvalidPin, lambda e: InvalidPinError(
     code=e.code, message=e.message, attempts_left=e.attempts_left))  # type: ignore[attr-defined]
 register(domain.PinLocked, lambda e: PinLockedError(
@@ -211,3 +217,14 @@ register(domain.CardDeclined, lambda e: CardDeclinedError(
 register(domain.IdempotencyConflict, _simple(IdempotencyConflictError))
 register(domain.RecipientUnavailable, lambda e: RecipientUnavailableError(
     code=e.code, message=e.message, reason=e.reason))  # type: ignore[attr-defined]
+
+
+@strawberry.type(description="A device assertion that does not approve this payment (another amount or payee, a "
+                             "replay, an expired challenge, a removed or suspended device, no user verification). "
+                             "It counts against the same attempts as a wrong PIN.")
+class ApprovalRejectedError(Error):
+    attempts_left: int = strawberry.field(description="PIN and device attempts left before payments lock.")
+
+
+register(domain.ApprovalRejected, lambda e: ApprovalRejectedError(
+    code=e.code, message=e.message, attempts_left=e.attempts_left))  # type: ignore[attr-defined]

@@ -31,6 +31,7 @@ SENSITIVE_FIELDS = frozenset({
     "login", "register", "resetPassword", "requestVerificationCode", "verifyEmail", "addEmail",
     "setPaymentPin", "changePaymentPin", "resetPaymentPin", "openWallet", "bindCard", "confirmCardBinding",
     "removeCard", "topUp", "withdraw", "sendMoney", "payRequest", "submitIdentity",
+    "beginDeviceEnrolment", "finishDeviceEnrolment", "removePaymentDevice",
 })
 MAX_FRAGMENT_EXPANSION = 10_000
 

@@ -21,6 +21,7 @@ from models.events import Channel
 from schema.context import Info
 from schema.errors import (
     AlreadyExistsError,
+    ApprovalRejectedError,
     CardDeclinedError,
     IdempotencyConflictError,
     InsufficientFundsError,
@@ -85,8 +86,8 @@ WithdrawResult = Annotated[TransferSuccess | InsufficientFundsError | LimitExcee
 SendMoneyResult = Annotated[
     TransferSuccess | InsufficientFundsError | LimitExceededError | RecipientUnavailableError | NotFoundError
     | IdempotencyConflictError | InvalidPinError | PinLockedError | VerificationRequiredError | InvalidCodeError
-    | InvalidInputError | NotAuthenticatedError | RateLimitedError | TemporarilyUnavailableError,
-    strawberry.union("SendMoneyResult")]
+    | InvalidInputError | NotAuthenticatedError | RateLimitedError | TemporarilyUnavailableError
+    | ApprovalRejectedError, strawberry.union("SendMoneyResult")]
 
 
 class CardMove(Protocol):
@@ -180,6 +181,7 @@ class WalletMutation:
             transfer = await transfers.send_money(
                 rt, viewer, payee_id=await _payee_id(input.to),
                 amount_minor=parse_amount(input.amount, rt.settings.currency), memo=input.memo, pin=input.pin,
+                device_assertion=input.approval.device_assertion if input.approval else None,
                 idempotency_key=input.idempotency_key, step_up_code=input.step_up_code)
             return await _success(viewer, transfer)
         except DomainError as exc:

@@ -1,0 +1,76 @@
+"""Enrolling and removing payment devices."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import strawberry
+
+from app.devices import enrolment
+from app.errors import DomainError
+from schema.context import Info
+from schema.devices.types import (
+    DeviceEnrolled,
+    DeviceEnrolmentOptions,
+    FinishDeviceEnrolmentInput,
+    PaymentDevice,
+    PaymentDeviceRemoved,
+    RemovePaymentDeviceInput,
+)
+from schema.errors import (
+    AlreadyExistsError,
+    InvalidInputError,
+    InvalidPinError,
+    NotAuthenticatedError,
+    NotFoundError,
+    PinLockedError,
+    RateLimitedError,
+    TemporarilyUnavailableError,
+    VerificationRequiredError,
+    from_domain,
+)
+from schema.ids import decode_id
+
+BeginDeviceEnrolmentResult = Annotated[
+    DeviceEnrolmentOptions | VerificationRequiredError | InvalidInputError | NotAuthenticatedError
+    | RateLimitedError | TemporarilyUnavailableError, strawberry.union("BeginDeviceEnrolmentResult")]
+FinishDeviceEnrolmentResult = Annotated[
+    DeviceEnrolled | AlreadyExistsError | InvalidPinError | PinLockedError | VerificationRequiredError
+    | InvalidInputError | NotAuthenticatedError | RateLimitedError | TemporarilyUnavailableError,
+    strawberry.union("FinishDeviceEnrolmentResult")]
+RemovePaymentDeviceResult = Annotated[
+    PaymentDeviceRemoved | NotFoundError | InvalidPinError | PinLockedError | VerificationRequiredError
+    | InvalidInputError | NotAuthenticatedError | RateLimitedError | TemporarilyUnavailableError,
+    strawberry.union("RemovePaymentDeviceResult")]
+
+
+@strawberry.type
+class DeviceMutation:
+    @strawberry.mutation(description="Start enrolling this phone's key for payment approval (needs a payment PIN). "
+                                     "Returns WebAuthn creation options.")
+    async def begin_device_enrolment(self, info: Info) -> BeginDeviceEnrolmentResult:
+        try:
+            options = await enrolment.begin(info.context.rt, info.context.require_viewer())
+        except DomainError as exc:
+            return from_domain(exc)  # type: ignore[return-value]
+        return DeviceEnrolmentOptions(options=options)
+
+    @strawberry.mutation(description="Finish enrolling: the authenticator's credential and your PIN.")
+    async def finish_device_enrolment(self, info: Info, input: FinishDeviceEnrolmentInput
+                                      ) -> FinishDeviceEnrolmentResult:
+        try:
+            device = await enrolment.finish(info.context.rt, info.context.require_viewer(),
+                                            credential=input.credential, device_name=input.device_name,
+                                            pin=input.pin)
+        except DomainError as exc:
+            return from_domain(exc)  # type: ignore[return-value]
+        return DeviceEnrolled(device=PaymentDevice.from_model(device))
+
+    @strawberry.mutation(description="Remove an enrolled payment device (with your PIN).")
+    async def remove_payment_device(self, info: Info, input: RemovePaymentDeviceInput) -> RemovePaymentDeviceResult:
+        try:
+            await enrolment.remove(info.context.rt, info.context.require_viewer(),
+                                   device_id=decode_id(input.device_id, "PaymentDevice", "deviceId"), pin=input.pin)
+        except DomainError as exc:
+            return from_domain(exc)  # type: ignore[return-value]
+        return PaymentDeviceRemoved(device_id=input.device_id)
