@@ -30,6 +30,7 @@ class ErrorCode(StrEnum):
     MESSAGE_LOCKED = "MESSAGE_LOCKED"
     REQUEST_CLOSED = "REQUEST_CLOSED"
     NOT_REACHABLE = "NOT_REACHABLE"
+    APPROVAL_REJECTED = "APPROVAL_REJECTED"
 
 
 class DomainError(Exception):
@@ -121,10 +122,12 @@ class Requirement:
 class VerificationRequired(DomainError):
     code = ErrorCode.VERIFICATION_REQUIRED
 
-    def __init__(self, missing: list[Requirement], message: str | None = None) -> None:
+    def __init__(self, missing: list[Requirement], message: str | None = None, *,
+                 device_challenge: str | None = None) -> None:
         names = ", ".join(r.name for r in missing)
         super().__init__(message or f"Complete these steps first: {names}.")
         self.missing = missing
+        self.device_challenge = device_challenge
 
 
 class InvalidPin(DomainError):
@@ -238,3 +241,13 @@ class AccountNotEmpty(DomainError):
     def __init__(self, reason: str, message: str) -> None:
         super().__init__(message)
         self.reason = reason
+
+
+class ApprovalRejected(DomainError):
+    """A device assertion that does not approve this payment. Counts as a wrong PIN does."""
+
+    code = ErrorCode.APPROVAL_REJECTED
+
+    def __init__(self, attempts_left: int, message: str = "This device approval was not accepted.") -> None:
+        super().__init__(f"{message} {attempts_left} attempt(s) left.")
+        self.attempts_left = attempts_left

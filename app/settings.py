@@ -103,6 +103,13 @@ class Settings(BaseSettings):
     # Per-process cache of session lookups (on only while the bus is connected; see app/identity/sessions.py).
     session_cache_seconds: float = 30.0
     event_retention_days: int = 30
+    # Device approval (WebAuthn): the relying party is the site or app the phone's key is bound to.
+    webauthn_rp_id: str = "localhost"
+    webauthn_rp_name: str = "imwallet"
+    webauthn_origins: list[str] = Field(default_factory=lambda: ["http://localhost:8000", "http://127.0.0.1:8000"])
+    device_challenge_ttl_seconds: int = 120
+    device_new_hours: float = 1.0
+    device_new_limit_minor: int = 20_000
     # Tests only: start the clock this far in the future (see app/clock.py); production refuses it.
     clock_offset_seconds: float = 0.0
 

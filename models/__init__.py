@@ -13,6 +13,7 @@ from models.chat import (
     SupportTicket,
     TicketStatus,
 )
+from models.devices import ChallengePurpose, DeviceChallenge, PaymentApproval, PaymentDevice
 from models.events import Event, OutboundMessage
 from models.outside import OutsideCall
 from models.people import (
@@ -54,11 +55,13 @@ __all__ = [
     "CardBrand",
     "CardRequest",
     "CardStatus",
+    "ChallengePurpose",
     "Contact",
     "ContactRequest",
     "ContactRequestState",
     "Conversation",
     "ConversationKind",
+    "DeviceChallenge",
     "EntryKind",
     "Event",
     "Identity",
@@ -73,6 +76,8 @@ __all__ = [
     "NotificationSettings",
     "OutboundMessage",
     "OutsideCall",
+    "PaymentApproval",
+    "PaymentDevice",
     "PaymentPin",
     "PrivacySettings",
     "PushDelivery",

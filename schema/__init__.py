@@ -20,6 +20,8 @@ from strawberry.types import ExecutionContext
 from app.settings import Settings
 from schema.chat.mutations import ChatMutation
 from schema.chat.queries import ChatQuery
+from schema.devices.mutations import DeviceMutation
+from schema.devices.queries import DeviceQuery
 from schema.extensions import (
     Budget,
     CleanVariables,
@@ -45,14 +47,14 @@ from subscriptions.types import ALL_TYPES as STREAM_EVENT_TYPES
 
 
 @strawberry.type
-class Query(UserQuery, ChatQuery, WalletQuery, ContactQuery, PushQuery, SupportQuery):
+class Query(UserQuery, ChatQuery, WalletQuery, ContactQuery, PushQuery, SupportQuery, DeviceQuery):
     node: relay.Node | None = relay.node(description="Any object the caller may see, by global id; "
                                                      "others are indistinguishable from missing.")
 
 
 @strawberry.type
 class Mutation(UserMutation, ChatMutation, WalletMutation, CardMutation, ContactMutation,
-               PushMutation, SupportMutation, AccountMutation):
+               PushMutation, SupportMutation, AccountMutation, DeviceMutation):
     pass
 
 

@@ -44,6 +44,7 @@ register_enum(DomainErrorCode, name="ErrorCode", description="Machine-readable e
     "MESSAGE_LOCKED": "The message can no longer be edited or recalled (MessageLockedError).",
     "REQUEST_CLOSED": "The request is cancelled or already paid by the viewer (RequestClosedError).",
     "NOT_REACHABLE": "Blocked, or the person's privacy settings do not allow it (NotReachableError).",
+    "APPROVAL_REJECTED": "A device assertion that does not approve this payment (ApprovalRejectedError).",
 })
 
 
@@ -190,6 +191,11 @@ class Requirement:
 @strawberry.type(description="A gate is missing: lead the user through each requirement, then try again.")
 class VerificationRequiredError(Error):
     missing: list[Requirement] = strawberry.field(description="What is still needed, in the order to do it.")
+    device_challenge: str | None = strawberry.field(
+        default=None,
+        description="When a payment may be approved on an enrolled device: WebAuthn request options (JSON) "
+                    "whose challenge is bound to exactly this payment. Sign it with the device and repeat the "
+                    "same mutation with `approval: {deviceAssertion}` instead of `pin`.")
 
 
 @shows(domain.InvalidPin)
@@ -274,3 +280,11 @@ class NotReachableError(Error):
 @strawberry.type(description="The account cannot be deleted yet.")
 class AccountNotEmptyError(Error):
     reason: str = strawberry.field(description="MONEY_LEFT (withdraw first) or PENDING_OPERATIONS.")
+
+
+@shows(domain.ApprovalRejected)
+@strawberry.type(description="A device assertion that does not approve this payment (another amount or payee, a "
+                             "replay, an expired challenge, a removed or suspended device, no user verification). "
+                             "It counts against the same attempts as a wrong PIN.")
+class ApprovalRejectedError(Error):
+    attempts_left: int = strawberry.field(description="PIN and device attempts left before payments lock.")

@@ -42,6 +42,7 @@ SENSITIVE_FIELDS = frozenset({
     "login", "loginWithCode", "register", "resetPassword", "requestVerificationCode", "verifyEmail", "addEmail",
     "setPaymentPin", "changePaymentPin", "resetPaymentPin", "openWallet", "bindCard", "confirmCardBinding",
     "removeCard", "topUp", "withdraw", "sendMoney", "payRequest", "submitIdentity",
+    "beginDeviceEnrolment", "finishDeviceEnrolment", "removePaymentDevice",
 })
 @dataclass
 class _Cost:

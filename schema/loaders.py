@@ -10,10 +10,10 @@ from strawberry.dataloader import DataLoader
 
 from schema.context import Info
 
-Load = Callable[[list[int]], Awaitable[Sequence[Any]]]
+Load = Callable[[list[Any]], Awaitable[Sequence[Any]]]
 
 
-def context_loader(info: Info, name: str, load: Load) -> DataLoader[int, Any]:
+def context_loader(info: Info, name: str, load: Load) -> DataLoader[Any, Any]:
     """The request's loader called `name`, made on first use. Never shared between requests or users."""
     ctx = info.context
     found = ctx.loaders.get(name)

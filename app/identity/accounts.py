@@ -8,6 +8,7 @@ from email_validator import EmailNotValidError, validate_email
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
+from app.devices import enrolment
 from app.errors import AlreadyExists, InvalidCredentials, InvalidInput
 from app.identity import sessions
 from app.identity.passwords import check_password
@@ -133,6 +134,7 @@ async def reset_password(rt: Runtime, *, phone: str, code: str, new_password: st
     async with in_transaction():
         await User.filter(id=user.id).update(password_hash=password_hash)
         await sessions.revoke_all(user.id)
+        await enrolment.remove_all(rt, user.id)  # a reset may follow a stolen phone
     await sessions.announce_ended(rt, user.id)
 
 

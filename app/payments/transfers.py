@@ -10,6 +10,7 @@ from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from app.chat.transfer_messages import post_transfer_message
+from app.devices import approval
 from app.errors import (
     InsufficientFunds,
     InvalidInput,
@@ -26,7 +27,6 @@ from app.ledger.retry import retry_conflicts
 from app.payments import idempotency, limits
 from app.payments.receipts import record_receipt
 from app.people.reach import Reach, check_reach
-from app.pin.attempts import verify_pin
 from app.runtime import Runtime
 from app.settings import Settings
 from app.text import clean_text
@@ -53,8 +53,8 @@ class _Request:
     request_id: int | None
 
 
-async def send_money(rt: Runtime, payer: User, *, payee_id: int, amount_minor: int, memo: str, pin: str,
-                     idempotency_key: str, step_up_code: str | None = None,
+async def send_money(rt: Runtime, payer: User, *, payee_id: int, amount_minor: int, memo: str, pin: str | None,
+                     idempotency_key: str, step_up_code: str | None = None, device_assertion: str | None = None,
                      request_id: int | None = None) -> Transfer:
     """Move money to another user's wallet at most once per idempotency key."""
     s = rt.settings
@@ -68,7 +68,8 @@ async def send_money(rt: Runtime, payer: User, *, payee_id: int, amount_minor: i
         return previous
     await check_reach(payer.id, payee_id, Reach.TRANSFER)  # people: blocks and privacy (a replay is no new reach)
     request = await _check_parties(rt, payer, payee_id, amount_minor, memo, key, digest, request_id)
-    await verify_pin(rt, payer.id, pin)
+    await approval.authorise(rt, payer, approval.Payment(idempotency.fingerprint(key, digest), amount_minor, key),
+                             pin=pin, device_assertion=device_assertion)
     if amount_minor >= s.step_up_threshold_minor:
         await limits.check_daily(s, payer.id, amount_minor)  # no code is sent for a payment bound to fail
         await _step_up(rt, payer, step_up_code, payment=idempotency.fingerprint(key, digest)[:32])

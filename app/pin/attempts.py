@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 
 from tortoise.expressions import F
@@ -31,18 +32,35 @@ STALE_ATTEMPT_SECONDS = 30
 async def verify_pin(rt: Runtime, user_id: int, pin: str, field: str = "pin") -> None:
     """Pass, or raise VerificationRequired (no PIN yet), PinLocked or InvalidPin (attempts left)."""
     ascii_digits(pin, field, length=PIN_DIGITS)
+    row = await _pin_row(user_id)
+    attempts_left = await _run_gated(rt, row, lambda: rt.hasher.verify_pin(row.pin_hash, pin))
+    if attempts_left is not None:
+        raise InvalidPin(attempts_left=attempts_left)
+
+
+async def gated(rt: Runtime, user_id: int, check: Callable[[], Awaitable[bool]]) -> int | None:
+    """Run a check that stands in for the PIN (a device assertion) through the same attempt gate.
+
+    Returns None when it passed, else the attempts left; raises PinLocked like a PIN check."""
+    return await _run_gated(rt, await _pin_row(user_id), check)
+
+
+async def _pin_row(user_id: int) -> PaymentPin:
     row = await PaymentPin.get_or_none(user_id=user_id)
     if row is None:
         raise VerificationRequired([Requirement("PAYMENT_PIN")], "Set a payment PIN first.")
+    return row
+
+
+async def _run_gated(rt: Runtime, row: PaymentPin, check: Callable[[], Awaitable[bool]]) -> int | None:
     await _take_attempt(rt, row.id)
     try:
-        ok = await rt.hasher.verify_pin(row.pin_hash, pin)
+        ok = await check()
     except BaseException:
         await _settle(rt, row.id, ok=False)  # an interrupted check counts as a wrong one
         raise
     attempts_left = await _settle(rt, row.id, ok=ok)
-    if not ok:
-        raise InvalidPin(attempts_left=attempts_left)
+    return None if ok else attempts_left
 
 
 async def _take_attempt(rt: Runtime, pin_id: int) -> None:

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
+from app.devices import enrolment
 from app.errors import AlreadyExists, InvalidInput, Requirement, VerificationRequired
 from app.identity import sessions
 from app.identity.verification import check_document_owner
@@ -89,6 +90,7 @@ async def _replace(rt: Runtime, user: User, new_pin: str, what: str, *, keep_ses
             pin_hash=pin_hash, failed_attempts=0, locked_until=None, changed_at=datetime.now(UTC))
         if keep_session_id is not None:
             await sessions.revoke_others(user.id, keep_session_id)
+            await enrolment.remove_all(rt, user.id)  # a reset may follow a stolen phone
         await _notify(rt, user, what)
     rt.outbox_waker.wake()
     if keep_session_id is not None:

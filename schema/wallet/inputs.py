@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import strawberry
 
+from schema.devices.types import PaymentApprovalInput
 from schema.scalars import Decimal
 from schema.users.types import CodeChannel
 
@@ -80,7 +81,11 @@ class SendMoneyInput:
     to: RecipientInput = strawberry.field(description="The payee.")
     amount: Decimal = strawberry.field(description='e.g. "12.34"')
     memo: str = strawberry.field(default="", description="Up to 100 characters, no control characters.")
-    pin: str = strawberry.field(description="The payment PIN.")
+    pin: str | None = strawberry.field(
+        default=None, description="Your payment PIN; or leave it out and give `approval` from an enrolled device.")
+    approval: PaymentApprovalInput | None = strawberry.field(
+        default=None, description="A device's approval of this payment instead of the PIN. With neither, the "
+                                  "answer is VerificationRequiredError carrying the `deviceChallenge` to sign.")
     idempotency_key: str = strawberry.field(description="A fresh key (e.g. a UUID) per intended payment; "
                                                         "repeat it to retry safely.")
     step_up_code: str | None = strawberry.field(

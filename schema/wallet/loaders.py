@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from strawberry.dataloader import DataLoader
 
+from app.devices import enrolment
 from app.payments import records
 from app.payments.records import Counterparty
-from models import Journal
+from models import Journal, PaymentDevice
 from schema.context import Info
 from schema.loaders import context_loader
 
@@ -33,3 +34,13 @@ def people(info: Info) -> DataLoader[int, Counterparty | None]:
 def journals(info: Info) -> DataLoader[int, list[Journal]]:
     """Journals by transfer id (callers only ask for transfers the viewer may see)."""
     return context_loader(info, "wallet.journals", _journals)
+
+
+async def _approving_devices(keys: list[tuple[int, str]]) -> list[PaymentDevice | None]:
+    found = await enrolment.approvals_for(keys)
+    return [found.get(k) for k in keys]
+
+
+def approving_devices(info: Info) -> DataLoader[tuple[int, str], PaymentDevice | None]:
+    """The device that approved a payment, by (payer id, idempotency key)."""
+    return context_loader(info, "wallet.approving_devices", _approving_devices)

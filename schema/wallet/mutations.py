@@ -22,6 +22,7 @@ from models.events import Channel
 from schema.context import Info
 from schema.errors import (
     AlreadyExistsError,
+    ApprovalRejectedError,
     CardDeclinedError,
     IdempotencyConflictError,
     InsufficientFundsError,
@@ -96,7 +97,8 @@ SendMoneyResult = Annotated[
     TransferSuccess | InsufficientFundsError | LimitExceededError | RecipientUnavailableError | NotFoundError
     | NotReachableError
     | IdempotencyConflictError | InvalidPinError | PinLockedError | VerificationRequiredError | InvalidCodeError
-    | InvalidInputError | NotAuthenticatedError | RateLimitedError | TemporarilyUnavailableError,
+    | InvalidInputError | NotAuthenticatedError | RateLimitedError | TemporarilyUnavailableError
+    | ApprovalRejectedError,
     strawberry.union("SendMoneyResult",
                      description="`sendMoney`'s answer: the transfer and the wallet after it, or an error to handle.")]
 
@@ -185,5 +187,6 @@ class WalletMutation:
         transfer = await transfers.send_money(
             rt, viewer, payee_id=await _payee_id(input.to, viewer),
             amount_minor=parse_amount(input.amount, rt.settings.currency), memo=input.memo, pin=input.pin,
+            device_assertion=input.approval.device_assertion if input.approval else None,
             idempotency_key=input.idempotency_key, step_up_code=input.step_up_code)
         return await _success(viewer, transfer)

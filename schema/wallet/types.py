@@ -18,6 +18,7 @@ from models import Card as CardModel
 from models import EntryKind, LedgerAccount, LedgerEntry
 from models import Transfer as TransferModel
 from schema.context import Info
+from schema.devices.types import PaymentDevice
 from schema.enums import register_enum
 from schema.ids import parse_db_id
 from schema.money import Money
@@ -96,6 +97,16 @@ class Transfer(relay.Node):
         return [Journal(kind=j.kind.value, description=j.description, created_at=j.created_at,
                         entries=[_entry(e, viewer.id) for e in j.entries])
                 for j in await loaders.journals(info).load(self.id)]
+
+    @strawberry.field(description="The enrolled device that approved this payment instead of the PIN; null when "
+                                  "the PIN approved it, and for the other party.")
+    async def approved_by_device(self, info: Info) -> PaymentDevice | None:
+        viewer = info.context.viewer
+        m = self._model
+        if viewer is None or m.initiator_id != viewer.id or not m.idempotency_key:
+            return None
+        device = await loaders.approving_devices(info).load((m.initiator_id, m.idempotency_key))
+        return PaymentDevice.from_model(device) if device is not None else None
 
     @classmethod
     async def resolve_nodes(cls, *, info: Info, node_ids: Iterable[str], required: bool = False) -> Any:

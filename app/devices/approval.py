@@ -1,0 +1,126 @@
+"""The gate in front of a payment: the PIN, or an enrolled device's assertion over exactly this payment.
+
+Without either, the payer gets VerificationRequired carrying a challenge whose bytes commit to the
+payment's digest (payee, amount, currency, memo and idempotency key, as the step-up code is bound),
+short-lived and single use. An assertion is accepted only for that challenge, signed with user
+verification by an active device of this payer whose signature counter moved forward. Every failed
+assertion is counted by the same attempt gate as a wrong PIN, so a stolen session token cannot
+guess its way through either door.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+
+from webauthn import (
+    base64url_to_bytes,
+    generate_authentication_options,
+    options_to_json,
+    verify_authentication_response,
+)
+from webauthn.helpers.exceptions import InvalidAuthenticationResponse
+from webauthn.helpers.structs import UserVerificationRequirement
+
+from app.devices import challenges, credentials
+from app.devices.enrolment import active_devices, descriptor
+from app.errors import ApprovalRejected, InvalidInput, Requirement, VerificationRequired
+from app.pin import attempts
+from app.runtime import Runtime
+from models import ChallengePurpose, PaymentApproval, PaymentDevice, User
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Payment:
+    """What a device approves: the digest binds the challenge; the amount decides the new-device rule."""
+
+    digest: str
+    amount_minor: int
+    idempotency_key: str
+
+
+async def authorise(rt: Runtime, payer: User, payment: Payment, *, pin: str | None,
+                    device_assertion: str | None) -> PaymentDevice | None:
+    """Pass with the PIN (returns None) or a device assertion (returns the device), or raise."""
+    if pin is not None and device_assertion is not None:
+        raise InvalidInput("approval", "give either the PIN or a device approval, not both")
+    if pin is not None:
+        await attempts.verify_pin(rt, payer.id, pin)
+        return None
+    if device_assertion is None:
+        await _ask(rt, payer, payment)
+    assert device_assertion is not None
+    return await _check_assertion(rt, payer, payment, device_assertion)
+
+
+async def _ask(rt: Runtime, payer: User, payment: Payment) -> None:
+    devices = await active_devices(payer.id)
+    usable = [d for d in devices if d.suspended_at is None and not _too_new_for(rt, d, payment)]
+    if not usable:
+        raise VerificationRequired([Requirement("PAYMENT_PIN")], "Enter your payment PIN.")
+    await rt.limiter.hit(f"device-challenge:{payer.id}", 60, 3600)
+    challenge = await challenges.issue(rt, payer.id, ChallengePurpose.PAY, payment.digest)
+    options = generate_authentication_options(
+        rp_id=rt.settings.webauthn_rp_id, challenge=challenge,
+        timeout=rt.settings.device_challenge_ttl_seconds * 1000,
+        allow_credentials=[descriptor(d) for d in usable],
+        user_verification=UserVerificationRequirement.REQUIRED)
+    raise VerificationRequired([Requirement("PAYMENT_PIN"), Requirement("DEVICE_APPROVAL")],
+                               "Approve this payment on your device, or enter your payment PIN.",
+                               device_challenge=options_to_json(options))
+
+
+async def _check_assertion(rt: Runtime, payer: User, payment: Payment, raw: str) -> PaymentDevice:
+    parsed = credentials.parse(raw, "approval.deviceAssertion")
+    challenge = credentials.challenge_of(parsed, "approval.deviceAssertion")
+    device = await PaymentDevice.get_or_none(credential_id=parsed["id"], user_id=payer.id, removed_at__isnull=True)
+    if device is not None and _too_new_for(rt, device, payment):
+        raise VerificationRequired([Requirement("PAYMENT_PIN")], _new_device_message(rt))
+    verdict = await attempts.gated(rt, payer.id, lambda: _verify(rt, payer, payment, device, parsed, challenge))
+    if verdict is not None:
+        raise ApprovalRejected(attempts_left=verdict)
+    assert device is not None, "a passing assertion names a device"
+    await PaymentApproval.create(user_id=payer.id, idempotency_key=payment.idempotency_key, device=device,
+                                 approved_at=rt.clock.now())
+    return device
+
+
+async def _verify(rt: Runtime, payer: User, payment: Payment, device: PaymentDevice | None,
+                  parsed: dict[str, object], challenge: str) -> bool:
+    """Inside the attempt gate: every refusal below counts as a wrong PIN."""
+    if device is None or device.suspended_at is not None:
+        return False
+    if not await challenges.spend(rt, payer.id, ChallengePurpose.PAY, challenge, payment.digest):
+        return False  # another payment's challenge, a replay, or an expired one
+    s = rt.settings
+    try:
+        verified = verify_authentication_response(
+            credential=parsed, expected_challenge=base64url_to_bytes(challenge), expected_rp_id=s.webauthn_rp_id,
+            expected_origin=s.webauthn_origins, credential_public_key=base64url_to_bytes(device.public_key),
+            credential_current_sign_count=0, require_user_verification=True)
+    except InvalidAuthenticationResponse as exc:
+        log.info("device assertion refused for user %s: %s", payer.id, exc)
+        return False
+    counted = verified.new_sign_count > 0 or device.sign_count > 0
+    if counted and verified.new_sign_count <= device.sign_count:
+        # The counter went back: two copies of this key exist. Stop trusting the device.
+        log.warning("payment device %s of user %s suspended: sign count %s after %s", device.id, payer.id,
+                    verified.new_sign_count, device.sign_count)
+        await PaymentDevice.filter(id=device.id).update(suspended_at=rt.clock.now())
+        return False
+    await PaymentDevice.filter(id=device.id).update(sign_count=verified.new_sign_count,
+                                                    last_used_at=rt.clock.now())
+    return True
+
+
+def _too_new_for(rt: Runtime, device: PaymentDevice, payment: Payment) -> bool:
+    young = device.enrolled_at > rt.clock.now() - timedelta(hours=rt.settings.device_new_hours)
+    return young and payment.amount_minor > rt.settings.device_new_limit_minor
+
+
+def _new_device_message(rt: Runtime) -> str:
+    return (f"This device was enrolled less than {rt.settings.device_new_hours:g} h ago: "
+            "use your payment PIN for this amount.")
