@@ -83,6 +83,6 @@ def test_expiry_is_valid_to_the_end_of_its_month() -> None:
 
 
 def test_every_sandbox_test_card_is_a_valid_number() -> None:
-    assert len(TEST_CARDS) == 12
+    assert len(TEST_CARDS) == 15
     for number in TEST_CARDS:
         assert check_number(number)[0] == number
