@@ -88,4 +88,5 @@ async def test_a_plain_send_money_is_at_most_12_round_trips_and_one_commit(
     assert len(request_path) <= MAX_ROUND_TRIPS, f"{len(request_path)} round trips:\n{listing}"
     assert sum(s.sql.strip().rstrip(";").upper() == "COMMIT" for s in request_path) == 1, listing
     assert relay, "the relay published the payment's events"
+    assert any("FOR UPDATE SKIP LOCKED" in s.sql for s in relay), "the relay's claim really locks"
     print(f"\nsendMoney request path: {len(request_path)} round trips\n{listing}\nrelay: {len(relay)}")
