@@ -109,7 +109,7 @@ async def _conversations_and_money(rt: Runtime, a: DemoUser, b: DemoUser) -> dic
     for author, text in [(alice, "Hi Bob! Lunch tomorrow?"), (bob, "Sure, 12:30 at the noodle place."),
                          (alice, "I'll pay you back for last time.")]:
         await send_message(rt, author, conversation_id=direct.id, text=text, client_message_id=None)
-    transfer = await send_money(rt, alice, payee_id=bob.id, amount_minor=parse_amount("12.34", rt.settings.currency),
+    sent = await send_money(rt, alice, payee_id=bob.id, amount_minor=parse_amount("12.34", rt.settings.currency),
                                 memo="lunch", pin=ALICE.pin, idempotency_key="demo-lunch")
     group = await start_conversation(rt, alice, member_ids=[bob.id], title="Weekend trip")
     await send_message(rt, alice, conversation_id=group.id, text="Who books the train tickets?",
@@ -118,7 +118,7 @@ async def _conversations_and_money(rt: Runtime, a: DemoUser, b: DemoUser) -> dic
     request = await request_money(rt, bob, conversation_id=group.id, amount="25.00", memo="train tickets")
     return {"directConversationId": global_id("Conversation", direct.id),
             "groupConversationId": global_id("Conversation", group.id),
-            "transferId": global_id("Transfer", transfer.id),
+            "transferId": global_id("Transfer", sent.transfer.id),
             "requestId": global_id("PaymentRequest", request.id)}
 
 

@@ -10,6 +10,7 @@ from redis.asyncio import ConnectionPool
 from app.background import Background
 from app.clock import Clock
 from app.identity.session_cache import SessionCache
+from app.pin.verifier import PinKeys
 from app.redis_client import command_pool
 from app.security.hashing import Hasher
 from app.security.keyed import Keyring
@@ -53,6 +54,7 @@ class Runtime:
     limiter: Limiter
     outbox_waker: Waker
     events_waker: Waker
+    pin_keys: PinKeys
 
     redis_pool: ConnectionPool | None = None
     signals: Signals = field(default_factory=_NoSignals)
@@ -74,6 +76,8 @@ class Runtime:
             redis_pool=pool,
             clock=Clock(settings.clock_offset_seconds),
             session_cache=SessionCache(settings.session_cache_seconds),
+            pin_keys=PinKeys.from_settings(
+                settings.pin_keys.get_secret_value() if settings.pin_keys else None, settings.key_bytes),
         )
 
     async def aclose(self) -> None:

@@ -11,9 +11,11 @@ guess its way through either door.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
+from typing import Any, Protocol, TypeVar, cast
 
+from tortoise.backends.base.client import BaseDBAsyncClient
 from webauthn import (
     base64url_to_bytes,
     generate_authentication_options,
@@ -25,8 +27,9 @@ from webauthn.helpers.structs import UserVerificationRequirement
 
 from app.devices import challenges, credentials
 from app.devices.enrolment import active_devices, descriptor
-from app.errors import ApprovalRejected, InvalidInput, Requirement, VerificationRequired
+from app.errors import InvalidInput, Requirement, VerificationRequired
 from app.pin import attempts
+from app.pin.attempts import PinState
 from app.runtime import Runtime
 from models import ChallengePurpose, PaymentApproval, PaymentDevice, User
 
@@ -42,18 +45,68 @@ class Payment:
     idempotency_key: str
 
 
-async def authorise(rt: Runtime, payer: User, payment: Payment, *, pin: str | None,
-                    device_assertion: str | None) -> PaymentDevice | None:
-    """Pass with the PIN (returns None) or a device assertion (returns the device), or raise."""
-    if pin is not None and device_assertion is not None:
+@dataclass(frozen=True)
+class Assertion:
+    """A device assertion as read before the payment's transaction: checked inside it, in the gate."""
+
+    credential: dict[str, Any]
+    challenge: str
+    device: PaymentDevice | None
+
+
+class Approvable(Protocol):
+    """A payment order that the PIN or a device approves (app.payments.transfers.Order)."""
+
+    @property
+    def payer(self) -> User: ...
+
+    @property
+    def pin(self) -> str | None: ...
+
+    @property
+    def device(self) -> Assertion | None: ...
+
+    @property
+    def approval(self) -> Payment: ...
+
+
+OrderT = TypeVar("OrderT", bound=Approvable)
+
+
+async def prepare(rt: Runtime, order: OrderT, device_assertion: str | None) -> OrderT:
+    """Before the payment's transaction: the order with its device assertion read, or the question.
+
+    With neither PIN nor assertion this raises VerificationRequired carrying a challenge bound to the
+    payment (issued on its own commit, so it outlives the refusal)."""
+    if order.pin is not None and device_assertion is not None:
         raise InvalidInput("approval", "give either the PIN or a device approval, not both")
-    if pin is not None:
-        await attempts.verify_pin(rt, payer.id, pin)
-        return None
+    if order.pin is not None:
+        return order
     if device_assertion is None:
-        await _ask(rt, payer, payment)
+        await _ask(rt, order.payer, order.approval)
     assert device_assertion is not None
-    return await _check_assertion(rt, payer, payment, device_assertion)
+    parsed = credentials.parse(device_assertion, "approval.deviceAssertion")
+    challenge = credentials.challenge_of(parsed, "approval.deviceAssertion")
+    device = await PaymentDevice.get_or_none(credential_id=parsed["id"], user_id=order.payer.id,
+                                             removed_at__isnull=True)
+    if device is not None and _too_new_for(rt, device, order.approval):
+        raise VerificationRequired([Requirement("PAYMENT_PIN")], _new_device_message(rt))
+    return cast(OrderT, replace(cast(Any, order), device=Assertion(parsed, challenge, device)))
+
+
+async def check(rt: Runtime, conn: BaseDBAsyncClient, state: PinState, order: Approvable) -> None:
+    """Inside the payment's transaction, holding the PIN row's lock: the PIN, or the device assertion,
+    through the one attempt gate. A passing assertion is recorded with the payment."""
+    if order.device is None:
+        assert order.pin is not None, "prepare() leaves a PIN or an assertion"
+        await attempts.check_locked(rt, state, order.payer.id, order.pin)
+        return
+    held = order.device
+    payment = order.approval
+    await attempts.check_approval_locked(rt, state, lambda: _verify(rt, order.payer, payment, held))
+    assert held.device is not None, "a passing assertion names a device"
+    await PaymentApproval.create(user_id=order.payer.id, idempotency_key=payment.idempotency_key,
+                                 device=held.device, approved_at=rt.clock.now(), using_db=conn)
 
 
 async def _ask(rt: Runtime, payer: User, payment: Payment) -> None:
@@ -73,24 +126,9 @@ async def _ask(rt: Runtime, payer: User, payment: Payment) -> None:
                                device_challenge=options_to_json(options))
 
 
-async def _check_assertion(rt: Runtime, payer: User, payment: Payment, raw: str) -> PaymentDevice:
-    parsed = credentials.parse(raw, "approval.deviceAssertion")
-    challenge = credentials.challenge_of(parsed, "approval.deviceAssertion")
-    device = await PaymentDevice.get_or_none(credential_id=parsed["id"], user_id=payer.id, removed_at__isnull=True)
-    if device is not None and _too_new_for(rt, device, payment):
-        raise VerificationRequired([Requirement("PAYMENT_PIN")], _new_device_message(rt))
-    verdict = await attempts.gated(rt, payer.id, lambda: _verify(rt, payer, payment, device, parsed, challenge))
-    if verdict is not None:
-        raise ApprovalRejected(attempts_left=verdict)
-    assert device is not None, "a passing assertion names a device"
-    await PaymentApproval.create(user_id=payer.id, idempotency_key=payment.idempotency_key, device=device,
-                                 approved_at=rt.clock.now())
-    return device
-
-
-async def _verify(rt: Runtime, payer: User, payment: Payment, device: PaymentDevice | None,
-                  parsed: dict[str, object], challenge: str) -> bool:
+async def _verify(rt: Runtime, payer: User, payment: Payment, held: Assertion) -> bool:
     """Inside the attempt gate: every refusal below counts as a wrong PIN."""
+    device, parsed, challenge = held.device, held.credential, held.challenge
     if device is None or device.suspended_at is not None:
         return False
     if not await challenges.spend(rt, payer.id, ChallengePurpose.PAY, challenge, payment.digest):

@@ -37,6 +37,21 @@ async def allowed(sender_id: int, target_id: int, action: Reach) -> bool:
     return await Contact.exists(owner_id=target_id, other_id=sender_id)
 
 
+def decide_transfer(*, blocked: bool, messages_from: str | None, is_contact: bool) -> bool:
+    """`allowed(..., Reach.TRANSFER)` from facts the payment's own gate query already read."""
+    audience = Audience(messages_from) if messages_from else Audience.EVERYONE
+    if blocked or audience == Audience.NOBODY:
+        return False
+    return audience == Audience.EVERYONE or is_contact
+
+
+# The same facts as SQL, for a payment that reads them in its own round trip: $1 the sender, $5 the target.
+TRANSFER_FACTS_SQL = """
+       EXISTS (SELECT 1 FROM blocks b WHERE b.blocker_id = $5 AND b.blocked_id = $1) AS reach_blocked,
+       (SELECT ps.messages_from FROM privacy_settings ps WHERE ps.user_id = $5) AS reach_messages_from,
+       EXISTS (SELECT 1 FROM contacts c WHERE c.owner_id = $5 AND c.other_id = $1) AS reach_is_contact"""
+
+
 async def check_reach(sender_id: int, target_id: int, action: Reach) -> None:
     """Raise NotReachable unless `sender_id` may do `action` to `target_id`."""
     if not await allowed(sender_id, target_id, action):

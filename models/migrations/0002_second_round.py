@@ -200,6 +200,25 @@ class Migration(migrations.Migration):
             name='document_key_id',
             field=fields.CharField(default='', max_length=16),
         ),
+        ops.AlterModelOptions(
+            name='PaymentPin',
+            options={'table': 'payment_pins', 'app': 'models', 'pk_attr': 'id', 'table_description': 'A payment PIN as a keyed verifier (app.pin.verifier), with its attempt counters.'},
+        ),
+        ops.AddField(
+            model_name='PaymentPin',
+            name='key_id',
+            field=fields.CharField(default='', max_length=16),
+        ),
+        ops.AddField(
+            model_name='PaymentPin',
+            name='recent_locks',
+            field=fields.JSONField(default=list, encoder=functools.partial(dumps, separators=(',', ':')), decoder=loads),
+        ),
+        ops.AddField(
+            model_name='PaymentPin',
+            name='reset_required',
+            field=fields.BooleanField(default=False),
+        ),
         ops.AlterField(
             model_name='SupportTicket',
             name='status',
@@ -224,5 +243,10 @@ class Migration(migrations.Migration):
             model_name='SupportTicket',
             name='status_changed_at',
             field=fields.DatetimeField(null=True, auto_now=False, auto_now_add=False),
+        ),
+        ops.AddField(
+            model_name='Transfer',
+            name='initiator_balance_after_minor',
+            field=fields.BigIntField(null=True),
         ),
     ]

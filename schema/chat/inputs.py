@@ -75,6 +75,10 @@ class PayRequestInput:
     request_id: strawberry.ID = strawberry.field(description="The request's id.")
     pin: str = strawberry.field(description="The payment PIN.")
     idempotency_key: str = strawberry.field(description="A fresh key per intended payment; repeat it to retry safely.")
+    step_up_code: str | None = strawberry.field(
+        default=None, description="For large amounts (or many payments adding up within 24 hours): the "
+                                  "STEP_UP code sent after the first attempt of this same payment (same "
+                                  "idempotency key); it confirms no other.")
 
 
 @strawberry.input(description="Cancel one's own request; members can no longer pay it.")

@@ -184,9 +184,9 @@ class WalletMutation:
     async def send_money(self, info: Info, input: SendMoneyInput) -> SendMoneyResult:
         rt = info.context.rt
         viewer = info.context.require_viewer()
-        transfer = await transfers.send_money(
+        sent = await transfers.send_money(
             rt, viewer, payee_id=await _payee_id(input.to, viewer),
             amount_minor=parse_amount(input.amount, rt.settings.currency), memo=input.memo, pin=input.pin,
             device_assertion=input.approval.device_assertion if input.approval else None,
             idempotency_key=input.idempotency_key, step_up_code=input.step_up_code)
-        return await _success(viewer, transfer)
+        return TransferSuccess(transfer=Transfer.from_model(sent.transfer), wallet=Wallet.from_model(sent.wallet))
