@@ -32,11 +32,16 @@ def _is_introspection(s: log.Statement) -> bool:
 
 
 def _kind(group: list[log.Statement]) -> str:
-    """The relay's claim reads published_at; the mail worker polls outbound_messages."""
+    """The relay's claim reads published_at; the mail worker polls outbound_messages, the reconciler
+    outside_calls, the push dispatcher its deliveries: background work, not the payment's."""
     if any("published_at" in s.sql for s in group):
         return "relay"
     if any("outbound_messages" in s.sql for s in group):
         return "mail"
+    if any("outside_calls" in s.sql for s in group):
+        return "reconciler"
+    if any("push_deliveries" in s.sql or "push_feed" in s.sql for s in group):
+        return "push"
     return "request"
 
 
@@ -73,7 +78,7 @@ async def test_a_plain_send_money_is_at_most_12_round_trips_and_one_commit(
         statements = [s for s in log.read(start, await log.backends_of(database)) if not _is_introspection(s)]
     finally:
         await log.set_logging(database, False)
-    by_kind: dict[str, list[log.Statement]] = {"request": [], "relay": [], "mail": []}
+    by_kind: dict[str, list[log.Statement]] = {"request": [], "relay": [], "mail": [], "reconciler": [], "push": []}
     last_kind_by_pid: dict[int, str] = {}
     for group in log.transactions(statements):
         pid = group[0].pid
