@@ -17,7 +17,7 @@ from app.cards.binding import bind_card, confirm_binding
 from app.chat.conversations import start_conversation
 from app.chat.messages import send_message
 from app.chat.requests import request_money
-from app.identity import accounts, sessions
+from app.identity import accounts
 from app.identity.documents import DocumentType
 from app.identity.verification import submit_identity
 from app.ledger.amounts import parse_amount
@@ -74,8 +74,8 @@ async def run_demo(rt: Runtime) -> Demo:
     existing = await User.filter(phone__in=[ALICE.phone, BOB.phone]).count()
     if existing:
         return Demo(users=[await _sign_in(rt, p) for p in (ALICE, BOB)], created=False)
-    alice, bob = [await _ready_user(rt, p) for p in (ALICE, BOB)]
-    return Demo(users=[alice, bob], created=True, ids=await _conversations_and_money(rt, alice, bob))
+    (alice, alice_user), (bob, bob_user) = [await _ready_user(rt, p) for p in (ALICE, BOB)]
+    return Demo(users=[alice, bob], created=True, ids=await _conversations_and_money(rt, alice_user, bob_user))
 
 
 async def _sign_in(rt: Runtime, person: Person) -> DemoUser:
@@ -84,7 +84,7 @@ async def _sign_in(rt: Runtime, person: Person) -> DemoUser:
     return DemoUser(person=person, user_id=global_id("User", session.user_id), token=token)
 
 
-async def _ready_user(rt: Runtime, p: Person) -> DemoUser:
+async def _ready_user(rt: Runtime, p: Person) -> tuple[DemoUser, User]:
     await accounts.request_code(rt, channel=Channel.SMS, purpose=Purpose.REGISTER, destination=p.phone,
                                 client_address="127.0.0.1", viewer=None)
     token, session = await accounts.register(rt, phone=p.phone, code=await _read_code(rt, p.phone), password=PASSWORD,
@@ -100,17 +100,17 @@ async def _ready_user(rt: Runtime, p: Person) -> DemoUser:
     await confirm_binding(rt, user, card.id, await _read_code(rt, p.phone))
     await top_up(rt, user, card_id=card.id, amount_minor=parse_amount(p.top_up, rt.settings.currency), pin=p.pin,
                  idempotency_key=f"demo-top-up-{user.id}")
-    return DemoUser(person=p, user_id=global_id("User", user.id), token=token, card_id=global_id("Card", card.id))
+    return DemoUser(person=p, user_id=global_id("User", user.id), token=token,
+                    card_id=global_id("Card", card.id)), user
 
 
-async def _conversations_and_money(rt: Runtime, a: DemoUser, b: DemoUser) -> dict[str, str]:
-    alice, bob = await _model(rt, a), await _model(rt, b)
+async def _conversations_and_money(rt: Runtime, alice: User, bob: User) -> dict[str, str]:
     direct = await start_conversation(rt, alice, member_ids=[bob.id], title="")
     for author, text in [(alice, "Hi Bob! Lunch tomorrow?"), (bob, "Sure, 12:30 at the noodle place."),
                          (alice, "I'll pay you back for last time.")]:
         await send_message(rt, author, conversation_id=direct.id, text=text, client_message_id=None)
     sent = await send_money(rt, alice, payee_id=bob.id, amount_minor=parse_amount("12.34", rt.settings.currency),
-                                memo="lunch", pin=ALICE.pin, idempotency_key="demo-lunch")
+                            memo="lunch", pin=ALICE.pin, idempotency_key="demo-lunch")
     group = await start_conversation(rt, alice, member_ids=[bob.id], title="Weekend trip")
     await send_message(rt, alice, conversation_id=group.id, text="Who books the train tickets?",
                        client_message_id=None)
@@ -120,12 +120,6 @@ async def _conversations_and_money(rt: Runtime, a: DemoUser, b: DemoUser) -> dic
             "groupConversationId": global_id("Conversation", group.id),
             "transferId": global_id("Transfer", sent.transfer.id),
             "requestId": global_id("PaymentRequest", request.id)}
-
-
-async def _model(rt: Runtime, u: DemoUser) -> User:
-    session = await sessions.authenticate(rt, u.token)
-    assert session is not None
-    return await User.get(id=session.user_id)
 
 
 async def _read_code(rt: Runtime, phone: str) -> str:

@@ -14,7 +14,7 @@ from prometheus_client import Counter, Gauge, Histogram, disable_created_metrics
 disable_created_metrics()  # type: ignore[no-untyped-call]  # `_created` series double every counter and no dashboard reads them
 
 OPERATIONS = Counter("imwallet_graphql_requests", "GraphQL operations, by type, root fields and outcome "
-                     "(ok, rejected: refused before or by validation, failed: an unexpected error)",
+                     "(ok; rejected: by parsing, validation or a domain refusal outside a union; failed: unexpected)",
                      ["operation_type", "operation", "outcome"])
 OPERATION_SECONDS = Histogram("imwallet_graphql_request_duration_seconds",
                               "Time to answer a query or mutation, by type and root fields",

@@ -143,7 +143,7 @@ class Settings(BaseSettings):
     def _origins_list(cls, value: object) -> object:
         if isinstance(value, str):
             text = value.strip()
-            return json.loads(text) if text.startswith("[") else [o for o in text.split(",") if o.strip()]
+            return json.loads(text) if text.startswith("[") else [o.strip() for o in text.split(",") if o.strip()]
         return value
 
     @model_validator(mode="after")

@@ -166,7 +166,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help="apply pending migrations, then serve HTTP and websockets")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
-    serve.add_argument("--workers", type=int, default=1)
+    serve.add_argument("--workers", type=int, default=int(os.environ.get("WEB_CONCURRENCY") or 1),
+                       help="worker processes (default: WEB_CONCURRENCY, else 1)")
     serve.add_argument("--skip-migrations", action="store_true",
                        help="serve without applying pending migrations (after `imwallet migrate`)")
     serve.set_defaults(func=_serve)

@@ -5,6 +5,8 @@ in server/static/graphiql/ (see scripts/vendor_graphiql.py), every tag carries t
 Subresource Integrity hash, and a Content-Security-Policy limits the page to this origin, so a
 browser could not reach a CDN even if a script asked it to. A demo token travels in the URL
 fragment (`/graphql#token=...`), which the browser never sends to the server or its logs.
+graphql and graphql-ws (the subscription transport) are bundled inside graphiql.min.js; GraphiQL
+sends its headers as the websocket's `connection_init` payload, which `on_ws_connect` accepts.
 """
 
 from __future__ import annotations

@@ -21,8 +21,8 @@ def middleware_stack(settings: Settings) -> list[Middleware]:
         Middleware(CorrelationIdMiddleware, header_name=REQUEST_ID_HEADER),
         # Bearer tokens, never cookies: no credentials mode, so a listed origin cannot ride a session.
         Middleware(CORSMiddleware, allow_origins=list(origins.origins), allow_origin_regex=origins.origin_regex,
-                   allow_methods=["GET", "POST"], allow_headers=["Authorization", "Content-Type", "Accept",
-                                                                 REQUEST_ID_HEADER],
+                   allow_methods=["GET", "POST"],
+                   allow_headers=["Authorization", "Content-Type", "Accept", "X-Device-Name", REQUEST_ID_HEADER],
                    expose_headers=[REQUEST_ID_HEADER], max_age=600),
         Middleware(WebsocketMetrics),
         Middleware(DatabaseOutage),

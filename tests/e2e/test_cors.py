@@ -20,7 +20,7 @@ APP = "https://app.example.com"
 
 def preflight(origin: str) -> dict[str, str]:
     return {"Origin": origin, "Access-Control-Request-Method": "POST",
-            "Access-Control-Request-Headers": "authorization, content-type"}
+            "Access-Control-Request-Headers": "authorization, content-type, x-device-name"}
 
 
 @pytest_asyncio.fixture(scope="module")
@@ -38,7 +38,7 @@ async def test_development_answers_a_preflight_from_a_localhost_dev_server(serve
     assert response.headers["access-control-allow-origin"] == VITE
     assert set(response.headers["access-control-allow-methods"].split(", ")) == {"GET", "POST"}
     allowed_headers = set(response.headers["access-control-allow-headers"].lower().split(", "))
-    assert {"authorization", "content-type"} <= allowed_headers
+    assert {"authorization", "content-type", "x-device-name"} <= allowed_headers
     assert "access-control-allow-credentials" not in response.headers  # bearer tokens, never cookies
 
 

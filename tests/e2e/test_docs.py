@@ -25,7 +25,7 @@ from typing import Any
 
 import pytest
 import pytest_asyncio
-from graphql import OperationDefinitionNode, OperationType, parse, print_ast
+from graphql import OperationDefinitionNode, OperationType, parse
 
 from app.settings import Settings
 from tests.support import databases
@@ -119,7 +119,8 @@ class Reader:
         return await self.mail.code_for(address, skip=skip)
 
     async def run(self, block: Block) -> dict[str, Any]:
-        document = parse(await self.fill(block))
+        text = await self.fill(block)
+        document = parse(text)
         self.sms_before_last_block = {m["to"]: len(self.sms.to(m["to"])) for m in self.sms.messages}
         if self.mail is not None:
             self.mail_before_last_block = {a: len(self.mail.to(a)) for a in self.mail_addresses}
@@ -129,7 +130,7 @@ class Reader:
             assert isinstance(op, OperationDefinitionNode), f"{block.where}: only operations, please"
             name = op.name.value if op.name else None
             response = await tab.http.post(f"{self.server.base_url}/graphql", headers=tab.headers(),
-                                           json={"query": print_ast(document), "operationName": name})
+                                           json={"query": text, "operationName": name})
             body = response.json()
             assert response.status_code == 200, (block.where, body)
             assert "errors" not in body, (block.where, body["errors"])
@@ -138,10 +139,14 @@ class Reader:
                     f"{block.where}: select __typename on a mutation's result union, so readers see failures"
             self.check(block, body["data"])
             data.update(body["data"])
+        self.note(block, data)
+        return data
+
+    def note(self, block: Block, answer: Any) -> None:
+        """What the block's `save=` asks the reader to remember from its answer."""
         for pair in filter(None, block.opts.get("save", "").split(",")):
             var, path = pair.split(":", 1)
-            self.saved[var] = dig(data, path)
-        return data
+            self.saved[var] = dig(answer, path)
 
     def check(self, block: Block, data: dict[str, Any]) -> None:
         answers = [v.get("__typename") for v in data.values() if isinstance(v, dict)]
@@ -160,9 +165,7 @@ class Reader:
             events = await ws.take(op, int(block.opts.get("take", "1")))
         finally:
             await ws.close()
-        for pair in filter(None, block.opts.get("save", "").split(",")):
-            var, path = pair.split(":", 1)
-            self.saved[var] = dig(events, path)
+        self.note(block, events)
 
     async def close(self) -> None:
         for tab in self.tabs.values():

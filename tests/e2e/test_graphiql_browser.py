@@ -59,7 +59,7 @@ async def embedded(settings: Settings, tmp_path: Path) -> AsyncIterator[Embedded
         yield running
 
 
-async def editor_run(page: Any, document: str, shot: str) -> None:
+async def editor_run(page: Any, document: str) -> None:
     """Type a document into GraphiQL's query editor and press its run button."""
     await page.evaluate("doc => document.querySelector('.graphiql-query-editor .CodeMirror').CodeMirror.setValue(doc)",
                         document)
@@ -67,7 +67,6 @@ async def editor_run(page: Any, document: str, shot: str) -> None:
     # would send the previous document's operationName.
     await asyncio.sleep(0.6)
     await page.click(".graphiql-execute-button")
-    await page.screenshot(path=str(ARTIFACTS / shot))
 
 
 async def response_json(page: Any, predicate: str, timeout_s: float = 15.0) -> dict[str, Any]:
@@ -114,23 +113,26 @@ async def test_graphiql_offline_signs_in_queries_mutates_and_receives_a_receipt(
         await page.click("[aria-label='Hide GraphiQL Explorer']")
 
         # a query typed into the editor answers as Alice
-        await editor_run(page, ME, "2-query.png")
+        await editor_run(page, ME)
         me = (await response_json(page, "text.includes('displayName')"))["data"]["me"]
+        await page.screenshot(path=str(ARTIFACTS / "2-query.png"))
         assert me["displayName"] == "Alice"
         assert me["wallet"]["balance"] == {"amount": "487.66", "currency": "CNY"}  # 500.00 top-up - 12.34 lunch
         assert me["eventsCursor"].isdigit()
 
         # a mutation pays Bob's request in the group
-        await editor_run(page, PAY % ids["requestId"], "3-mutation.png")
+        await editor_run(page, PAY % ids["requestId"])
         paid = (await response_json(page, "text.includes('__typename')"))["data"]["payRequest"]
+        await page.screenshot(path=str(ARTIFACTS / "3-mutation.png"))
         assert paid == {"__typename": "PayRequestSuccess",
                         "request": {"amount": {"amount": "25.00"}, "memo": "train tickets"}}
 
         # a subscription is started, and a payment from Bob arrives on it as a receipt
-        await editor_run(page, RECEIPTS, "4-subscribed.png")
+        await editor_run(page, RECEIPTS)
         await page.wait_for_function("() => document.querySelector('.graphiql-execute-button')"
                                      ".getAttribute('aria-label').toLowerCase().includes('stop')", timeout=10_000)
         await asyncio.sleep(0.5)  # the websocket's connection_init and subscribe are in flight
+        await page.screenshot(path=str(ARTIFACTS / "4-subscribed.png"))
         bob = GraphQLClient(server.base_url, token=bob_token)
         try:
             sent = await bob.mutate("sendMoney", SEND_TO_ALICE, {"input": {
