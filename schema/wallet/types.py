@@ -205,12 +205,20 @@ class Wallet:
         page = await records.wallet_records(
             self._model.user_id or 0, first=first, before_entry_id=parse_cursor(after),
             kinds=[EntryKind(k.value) for k in (filter.kinds or [])] if filter else [],
-            since=filter.from_ if filter else None, until=filter.to if filter else None)
+            since=_aware(filter.from_, "filter.from") if filter else None,
+            until=_aware(filter.to, "filter.to") if filter else None)
         edges = [WalletTransactionEdge(cursor=entry_cursor(r.entry.id), node=WalletTransaction.from_record(r))
                  for r in page.records]
         return WalletTransactionConnection(edges=edges, page_info=relay.PageInfo(
             has_next_page=page.has_next, has_previous_page=after is not None,
             start_cursor=edges[0].cursor if edges else None, end_cursor=edges[-1].cursor if edges else None))
+
+
+def _aware(moment: datetime | None, field: str) -> datetime | None:
+    """A moment without an offset names no instant: refused rather than guessed."""
+    if moment is not None and moment.utcoffset() is None:
+        raise InvalidInput(field, "needs a time zone offset, e.g. 2026-01-01T00:00:00+08:00")
+    return moment
 
 
 def entry_cursor(entry_id: int) -> str:
@@ -224,7 +232,7 @@ def parse_cursor(cursor: str | None) -> int | None:
         kind, _, raw = base64.urlsafe_b64decode(cursor.encode("ascii")).decode("ascii").partition(":")
     except (ValueError, UnicodeError):
         kind, raw = "", ""
-    if kind != "e" or not raw.isdigit() or len(raw) > 19:
+    if kind != "e" or parse_db_id(raw) is None:
         raise InvalidInput("after", "is not a cursor this list gave out")
     return int(raw)
 
