@@ -368,24 +368,28 @@ async def check_ledger(run: Run) -> None:
 
 
 async def _check_requests(run: Run, app: App) -> None:
-    """Pay vs cancel: one winner (issue 9), and every answer agrees with the request's final state."""
-    requests = {_gid("PaymentRequest", int(str(r["id"]))): str(r["state"]) for r in await app.rows(
-        "SELECT id, state FROM money_requests")}
-    payments = {_gid("Transfer", int(str(r["transfer_id"]))) for r in await app.rows(
-        "SELECT transfer_id FROM money_request_payments")}
+    """Pay vs cancel: no payment lands on a request after its cancel (issue 9: the state is re-checked
+    under the request's lock, so a payment recorded later than the cancel means the check was missed),
+    and every answer agrees with the request's final state. A payment before the cancel stays."""
+    requests = {_gid("PaymentRequest", int(str(r["id"]))): r for r in await app.rows(
+        "SELECT id, state, cancelled_at FROM money_requests")}
+    payments = {_gid("Transfer", int(str(r["transfer_id"]))): r for r in await app.rows(
+        "SELECT transfer_id, created_at FROM money_request_payments")}
     for k in run.model.keys.values():
         if k.kind != "pay_request" or k.request_id is None:
             continue
-        state = requests[k.request_id]
+        request = requests[k.request_id]
         cancelled = "PaymentRequestSuccess" in run.model.cancels.get(k.request_id, [])
-        if cancelled and state != "cancelled":
-            run.model.fail(f"request {k.request_id}: cancelled, but its state is {state}")
-        if k.last == OK and cancelled:
-            run.model.fail(f"request {k.request_id}: both paid ({k.transfer_id}) and cancelled")
-        if k.last == OK and k.transfer_id not in payments:
-            run.model.fail(f"request {k.request_id}: paid by {k.transfer_id}, which is not its payment")
-        if k.last == CLOSED and state != "cancelled":
-            run.model.fail(f"request {k.request_id}: refused as closed, but it is {state}")
+        if cancelled and request["state"] != "cancelled":
+            run.model.fail(f"request {k.request_id}: cancelled, but its state is {request['state']}")
+        if k.last == OK:
+            payment = payments.get(k.transfer_id or "")
+            if payment is None:
+                run.model.fail(f"request {k.request_id}: paid by {k.transfer_id}, which is not its payment")
+            elif request["cancelled_at"] is not None and payment["created_at"] > request["cancelled_at"]:
+                run.model.fail(f"request {k.request_id}: paid ({k.transfer_id}) after it was cancelled")
+        if k.last == CLOSED and request["state"] != "cancelled":
+            run.model.fail(f"request {k.request_id}: refused as closed, but it is {request['state']}")
 
 
 def _gid(type_name: str, db_id: int) -> str:
