@@ -16,9 +16,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--operations", type=int, default=2000)
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--redis-outage-seconds", type=float, default=2.0)
+    parser.add_argument("--no-requests", action="store_true",
+                        help="leave out payment requests paid and cancelled at once")
     args = parser.parse_args(argv)
     started = time.monotonic()
-    run = asyncio.run(torture(args.seed, args.operations, args.clients, args.redis_outage_seconds))
+    run = asyncio.run(torture(args.seed, args.operations, args.clients, args.redis_outage_seconds,
+                              requests=not args.no_requests))
     print(f"seed {args.seed}: {run.done} requests, {len(run.model.keys)} keys, faults {run.faults}, "
           f"{time.monotonic() - started:.0f} s")
     for violation in run.model.violations:

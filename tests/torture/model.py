@@ -15,11 +15,13 @@ OK = "TransferSuccess"
 POOR = "InsufficientFundsError"
 DECLINED = "CardDeclinedError"
 WRONG_PIN = "InvalidPinError"
+CLOSED = "RequestClosedError"
 
 # Card behaviours of the sandbox (app/cards/sandbox.py) and what a first answer may be.
 FIRST_ANSWERS: dict[tuple[str, str], frozenset[str]] = {
     ("send", ""): frozenset({OK, POOR}),
     ("wrong_pin", ""): frozenset({WRONG_PIN}),
+    ("pay_request", ""): frozenset({OK, POOR, CLOSED}),
     # DECLINED (NO_ANSWER) only if the reconciler overtook the call on a loaded machine: it closes the
     # reference at the bank first, so the late call is refused, not acted on.
     ("top_up", "approve"): frozenset({OK, DECLINED}),
@@ -47,6 +49,7 @@ class Key:
     transfer_id: str | None = None
     decline: str | None = None
     disrupted: bool = False  # some answer was retriable: a fault or a pending operation touched it
+    request_id: str | None = None  # for pay_request: the payment request it pays
 
     @property
     def last(self) -> str | None:
@@ -65,6 +68,7 @@ class Violation(AssertionError):
 class Model:
     keys: dict[str, Key] = field(default_factory=dict)
     records: dict[str, tuple[int, int]] = field(default_factory=dict)  # entry id -> (amount, balance after)
+    cancels: dict[str, list[str]] = field(default_factory=dict)  # request id -> answers to cancelRequest
     violations: list[str] = field(default_factory=list)
 
     def fail(self, message: str) -> None:
@@ -95,11 +99,14 @@ class Model:
             return RETRIABLE | {OK}          # the first result again, and only it
         if DECLINED in k.answers:
             return RETRIABLE | {DECLINED}
+        if CLOSED in k.answers:
+            return RETRIABLE | {CLOSED}
         first = FIRST_ANSWERS[(k.kind, k.card)]
         if k.disrupted and k.kind != "wrong_pin":
             # Pending, or cut off by a fault: it was done once or not at all, and the reconciler (for a
             # card) or the retry (for a transfer) gives its one final answer.
-            return RETRIABLE | {OK, DECLINED if k.kind != "send" else OK, POOR}
+            extra = {"top_up": DECLINED, "withdraw": DECLINED, "pay_request": CLOSED}.get(k.kind, OK)
+            return RETRIABLE | {OK, POOR, extra}
         # A refusal (insufficient funds) stored nothing: the key is free again and may now succeed.
         return first | RETRIABLE
 
@@ -117,7 +124,7 @@ class Model:
         for k in self.keys.values():
             if k.last != OK:
                 continue
-            if k.kind == "send":
+            if k.kind in ("send", "pay_request"):
                 assert k.payee is not None
                 out[k.user] -= k.amount_minor
                 out[k.payee] += k.amount_minor

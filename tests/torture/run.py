@@ -23,9 +23,10 @@ import httpx
 from stdnum import luhn
 
 from tests.faults.harness import App, RedisServer, app_env, pg_cluster, redis_server
+from tests.support import money_requests
 from tests.support import wallet_flows as wf
 from tests.support.sinks import MailSink, SmsSink
-from tests.torture.model import DECLINED, OK, POOR, RETRIABLE, WRONG_PIN, Key, Model
+from tests.torture.model import CLOSED, DECLINED, OK, POOR, RETRIABLE, WRONG_PIN, Key, Model
 
 log = logging.getLogger("torture")
 INITIAL_MINOR = 50_000
@@ -58,6 +59,8 @@ class Run:
     http: httpx.AsyncClient = field(default_factory=lambda: httpx.AsyncClient(timeout=20))
     users: list[Client] = field(default_factory=list)
     faults: list[str] = field(default_factory=list)
+    requests: bool = True
+    conversations: dict[tuple[int, int], str] = field(default_factory=dict)
 
     async def post(self, client: Client, query: str, variables: dict[str, Any]) -> tuple[str, dict[str, Any]]:
         """(outcome, payload): the union member, a top-level error code, or TRANSPORT."""
@@ -97,9 +100,9 @@ def _minor(amount: str) -> int:
     return (-1 if amount.startswith("-") else 1) * (int(whole) * 100 + int(cents or 0))
 
 
-def _family(number: str, rng: random.Random) -> str:
-    """A 19-digit Visa that the sandbox treats like the 16-digit test card (docs/cards.md)."""
-    body = number + "".join(rng.choice("0123456789") for _ in range(2))
+def _family(number: str, index: int) -> str:
+    """A 19-digit Visa that the sandbox treats like the 16-digit test card (docs/cards.md), one per client."""
+    body = number + f"{index:02d}"
     return body + luhn.calc_check_digit(body)
 
 
@@ -114,7 +117,7 @@ async def _setup_users(run: Run, sms: SmsSink) -> None:
             who = await wf.wallet_user(client, sms, name=f"Torture {i}")
             cards = {"approve": await wf.bind_card(who, sms)}
             for behaviour, number in FLAKY_CARDS.items():
-                cards[behaviour] = await wf.bind_card(who, sms, number=_family(number, rng))
+                cards[behaviour] = await wf.bind_card(who, sms, number=_family(number, i))
             who.card_id = cards["approve"]
             topped = await wf.top_up(who, _amount(INITIAL_MINOR))
             assert topped["__typename"] == OK, topped
@@ -137,6 +140,8 @@ def _next_key(run: Run, c: Client) -> Key:
         k = Key(key, "withdraw", c.index, rng.randint(100, 10_000), card=rng.choice(list(c.cards)))
     elif roll < 0.50:
         k = Key(key, "read", c.index, 0)
+    elif roll < 0.56 and run.requests:  # c asks another to pay; the payer pays while c cancels
+        k = Key(key, "pay_request", _other(run, c), rng.randint(1, 3_000), payee=c.index)
     else:
         k = Key(key, "send", c.index, rng.randint(1, 5_000), payee=_other(run, c))
     c.wrong_in_a_row = c.wrong_in_a_row + 1 if k.kind == "wrong_pin" else 0
@@ -161,7 +166,9 @@ async def perform(run: Run, c: Client, k: Key) -> None:
     if k.kind == "read":
         await _read(run, c)
         return
-    if k.kind in ("send", "wrong_pin"):
+    if k.kind == "pay_request":
+        outcome, payload = await _pay_request(run, c, k)
+    elif k.kind in ("send", "wrong_pin"):
         pin = wf.OTHER_PIN if k.kind == "wrong_pin" else wf.PIN
         variables = wf.send_input(to_user=_user_gid(run, k.payee or 0), amount=_amount(k.amount_minor), key=k.key,
                                   pin=pin)
@@ -177,6 +184,49 @@ async def perform(run: Run, c: Client, k: Key) -> None:
     run.model.answer(k, outcome, transfer.get("id"), payload.get("reason") if outcome == DECLINED else None)
     if outcome == WRONG_PIN and k.kind != "wrong_pin":
         run.model.fail(f"{k.key}: the right PIN was refused")
+
+
+async def _pay_request(run: Run, c: Client, k: Key) -> tuple[str, dict[str, Any]]:
+    payer = run.users[k.user]
+    variables = {"input": {"requestId": k.request_id, "pin": wf.PIN, "idempotencyKey": k.key}}
+    if k.request_id is not None:  # a retry of the payment, by the payer
+        return _paid(await run.post(payer, money_requests.PAY, variables))
+    requester = run.users[k.payee or 0]
+    pair = (min(payer.index, requester.index), max(payer.index, requester.index))
+    if pair not in run.conversations:
+        outcome, payload = await run.post(requester, _START, {"input": {"memberIds": [_user_gid(run, payer.index)],
+                                                                      "title": ""}})
+        if outcome != "ConversationSuccess":
+            return "TRANSPORT", {}  # nothing asked yet: the key is simply retried later
+        run.conversations[pair] = payload["conversation"]["id"]
+    outcome, payload = await run.post(requester, money_requests.REQUEST_MONEY, {"input": {
+        "conversationId": run.conversations[pair], "amount": _amount(k.amount_minor), "memo": ""}})
+    if outcome != "PaymentRequestSuccess":
+        return "TRANSPORT", {}
+    k.request_id = payload["request"]["id"]
+    variables["input"]["requestId"] = k.request_id
+    delay = c.rng.random() * 0.01
+    paid, cancelled = await asyncio.gather(run.post(payer, money_requests.PAY, variables),
+                                           _later(delay, run.post(requester, money_requests.CANCEL,
+                                                                  {"input": {"requestId": k.request_id}})))
+    run.model.cancels[str(k.request_id)] = [cancelled[0]]
+    return _paid(paid)
+
+
+_START = """mutation($input: StartConversationInput!) { startConversation(input: $input) {
+  __typename ... on ConversationSuccess { conversation { id } } ... on Error { code message } } }"""
+
+
+async def _later(delay: float, call: Any) -> Any:
+    await asyncio.sleep(delay)
+    return await call
+
+
+def _paid(answer: tuple[str, dict[str, Any]]) -> tuple[str, dict[str, Any]]:
+    outcome, payload = answer
+    if outcome == "PayRequestSuccess":
+        return OK, {"transfer": {"id": payload["transferId"], "amount": payload["request"]["amount"]}}
+    return outcome, payload
 
 
 async def _read(run: Run, c: Client) -> None:
@@ -287,11 +337,14 @@ async def check_ledger(run: Run) -> None:
     stored = {str(r["idempotency_key"]): r for r in rows}
     bank = {str(r["reference"]): (str(r["operation"]), int(str(r["approved"]))) for r in await app.rows(
         "SELECT reference, operation, approved FROM sandbox_issuer_operations")}
+    by_id = {_gid("Transfer", int(str(r["id"]))): r for r in rows}
     for k in model.keys.values():
-        row = stored.get(k.key)
+        row = by_id.get(k.transfer_id or "") if k.kind == "pay_request" else stored.get(k.key)
         if k.last == OK and (row is None or row["state"] != "COMPLETED"
                              or _gid("Transfer", int(str(row["id"]))) != k.transfer_id):
             model.fail(f"{k.key}: answered {OK} {k.transfer_id}, the ledger has {row and dict(row)}")
+        if k.kind == "pay_request":
+            continue
         if k.last == DECLINED and (row is None or row["state"] != "FAILED"):
             model.fail(f"{k.key}: answered {DECLINED}, the ledger has {row and dict(row)}")
         if k.kind in ("top_up", "withdraw") and row is not None:
@@ -299,6 +352,7 @@ async def check_ledger(run: Run) -> None:
             if charged != (row["state"] == "COMPLETED"):
                 model.fail(f"{k.key}: the wallet says {row['state']}, the bank {'did' if charged else 'did not'} "
                            "move the money")
+    await _check_requests(run, app)
     ledger = await app.rows("SELECT id, amount_minor, balance_after_minor FROM ledger_entries")
     entries = {_gid("WalletTransaction", int(str(r["id"]))):
                (int(str(r["amount_minor"])), int(str(r["balance_after_minor"]))) for r in ledger}
@@ -313,11 +367,37 @@ async def check_ledger(run: Run) -> None:
         model.fail(f"balances: the answers imply {expected}, the ledger has {actual}")
 
 
+async def _check_requests(run: Run, app: App) -> None:
+    """Pay vs cancel: no payment lands on a request after its cancel (issue 9: the state is re-checked
+    under the request's lock, so a payment recorded later than the cancel means the check was missed),
+    and every answer agrees with the request's final state. A payment before the cancel stays."""
+    requests = {_gid("PaymentRequest", int(str(r["id"]))): r for r in await app.rows(
+        "SELECT id, state, cancelled_at FROM money_requests")}
+    payments = {_gid("Transfer", int(str(r["transfer_id"]))): r for r in await app.rows(
+        "SELECT transfer_id, created_at FROM money_request_payments")}
+    for k in run.model.keys.values():
+        if k.kind != "pay_request" or k.request_id is None:
+            continue
+        request = requests[k.request_id]
+        cancelled = "PaymentRequestSuccess" in run.model.cancels.get(k.request_id, [])
+        if cancelled and request["state"] != "cancelled":
+            run.model.fail(f"request {k.request_id}: cancelled, but its state is {request['state']}")
+        if k.last == OK:
+            payment = payments.get(k.transfer_id or "")
+            if payment is None:
+                run.model.fail(f"request {k.request_id}: paid by {k.transfer_id}, which is not its payment")
+            elif request["cancelled_at"] is not None and payment["created_at"] > request["cancelled_at"]:
+                run.model.fail(f"request {k.request_id}: paid ({k.transfer_id}) after it was cancelled")
+        if k.last == CLOSED and request["state"] != "cancelled":
+            run.model.fail(f"request {k.request_id}: refused as closed, but it is {request['state']}")
+
+
 def _gid(type_name: str, db_id: int) -> str:
     return base64.b64encode(f"{type_name}:{db_id}".encode()).decode()
 
 
-async def torture(seed: int, operations: int = 2000, clients: int = 8, redis_outage_seconds: float = 2.0) -> Run:
+async def torture(seed: int, operations: int = 2000, clients: int = 8, redis_outage_seconds: float = 2.0,
+                  requests: bool = True) -> Run:
     """One seeded run; returns it with its violations (none, if the wallet holds)."""
     sms, mail = SmsSink(), MailSink()
     await sms.start()
@@ -330,7 +410,7 @@ async def torture(seed: int, operations: int = 2000, clients: int = 8, redis_out
             apps[0].cluster = pg
             for app in apps:
                 await app.start()
-            run = Run(seed, operations, clients, apps, redis)
+            run = Run(seed, operations, clients, apps, redis, requests=requests)
             run.rng_outage = redis_outage_seconds  # type: ignore[attr-defined]
             try:
                 await _setup_users(run, sms)

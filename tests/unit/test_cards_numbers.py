@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+from stdnum import luhn
 
 from app.cards.numbers import check_cvv, check_expiry, check_number, rule_for
 from app.cards.sandbox import TEST_CARDS
@@ -86,3 +87,14 @@ def test_every_sandbox_test_card_is_a_valid_number() -> None:
     assert len(TEST_CARDS) == 15
     for number in TEST_CARDS:
         assert check_number(number)[0] == number
+
+
+def test_a_19_digit_family_number_behaves_like_its_test_card() -> None:
+    from app.cards.sandbox import LOST_ANSWER, test_card
+
+    family = "4000000000003030" + "07"
+    number = family + luhn.calc_check_digit(family)
+    assert check_number(number)[0] == number
+    assert test_card(number) == (None, LOST_ANSWER)
+    assert test_card("4000000000003030") == (None, LOST_ANSWER)
+    assert test_card("4111111111111111") == (None, "approve")
