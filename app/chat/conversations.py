@@ -14,6 +14,7 @@ from app.errors import Forbidden, InvalidInput, NotFound
 from app.people.reach import Reach, check_each
 from app.runtime import Runtime
 from app.text import clean_text
+from app.unit_of_work import money_transaction
 from models import Conversation, ConversationKind, Member, Message, MessageKind, User
 
 MAX_GROUP_MEMBERS = 200
@@ -64,14 +65,16 @@ async def start_conversation(rt: Runtime, user: User, *, member_ids: list[int], 
     if not title:
         raise InvalidInput("title", "a group needs a title")
     now = datetime.now(UTC)
-    async with in_transaction():
+
+    async def create(_: object) -> Conversation:
         conversation = await Conversation.create(kind=ConversationKind.GROUP, title=title, owner_id=user.id,
                                                  last_activity_at=now)
         for uid in sorted([user.id, *others]):
             await Member.create(conversation_id=conversation.id, user_id=uid, joined_at=now)
         await _system_message(conversation, f"{user.display_name} created the group {title!r}", now)
-    rt.events_waker.wake()
-    return conversation
+        return conversation
+
+    return await money_transaction(rt, create)
 
 
 async def add_members(rt: Runtime, user: User, conversation_id: int, user_ids: list[int]) -> Conversation:
@@ -85,7 +88,8 @@ async def add_members(rt: Runtime, user: User, conversation_id: int, user_ids: l
         raise NotFound("user")
     await check_each(user.id, new, Reach.GROUP_ADD)  # people: blocks and privacy
     now = datetime.now(UTC)
-    async with in_transaction():
+
+    async def add(_: object) -> None:
         await lock_conversation(conversation.id, extra_user_ids=new)
         current = await Member.filter(conversation_id=conversation.id, left_at__isnull=True).count()
         added = []
@@ -103,7 +107,8 @@ async def add_members(rt: Runtime, user: User, conversation_id: int, user_ids: l
         if added:
             await _system_message(conversation, f"{user.display_name} added {', '.join(added)}", now)
             await announce(conversation.id, MEMBERS_CHANGED)
-    rt.events_waker.wake()
+
+    await money_transaction(rt, add)
     return conversation
 
 
@@ -130,7 +135,8 @@ async def leave_conversation(rt: Runtime, user: User, conversation_id: int) -> C
 
 async def _depart(rt: Runtime, conversation: Conversation, leaver: User, notice: str) -> None:
     now = datetime.now(UTC)
-    async with in_transaction():
+
+    async def depart(_: object) -> None:
         await lock_conversation(conversation.id, extra_user_ids=[leaver.id])
         gone = await Member.filter(conversation_id=conversation.id, user_id=leaver.id,
                                    left_at__isnull=True).update(left_at=now)
@@ -142,7 +148,8 @@ async def _depart(rt: Runtime, conversation: Conversation, leaver: User, notice:
             await Conversation.filter(id=conversation.id).update(owner_id=heir.user_id if heir else None)
         await _system_message(conversation, notice, now)
         await announce(conversation.id, MEMBERS_CHANGED, extra_user_ids=[leaver.id])
-    rt.events_waker.wake()
+
+    await money_transaction(rt, depart)
 
 
 async def _group_of(user: User, conversation_id: int) -> Conversation:

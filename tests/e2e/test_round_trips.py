@@ -9,6 +9,7 @@ prepared, as on a running server.
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import Callable
 
 import pytest
@@ -32,9 +33,9 @@ def _is_introspection(s: log.Statement) -> bool:
 
 
 def _kind(group: list[log.Statement]) -> str:
-    """The relay's claim reads published_at; the mail worker polls outbound_messages, the reconciler
-    outside_calls, the push dispatcher its deliveries: background work, not the payment's."""
-    if any("published_at" in s.sql for s in group):
+    """The relay claims rows whose published_at is null; the mail worker polls outbound_messages, the
+    reconciler outside_calls, the push dispatcher its deliveries: background work, not the payment's."""
+    if any(re.search(r'published_at"? IS NULL', s.sql) for s in group):
         return "relay"
     if any("outbound_messages" in s.sql for s in group):
         return "mail"
