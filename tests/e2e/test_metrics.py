@@ -79,9 +79,10 @@ async def test_metrics_sum_requests_transfers_and_websockets_over_two_workers(  
                 break
         live = await _scrape(base)
         await ws.close()
-        for _ in range(50):  # the socket's end reaches the server a moment later
+        for _ in range(200):  # the socket's end, and its subscription's, reach the server a moment later
             after = await _scrape(base)
-            if _value(after, "imwallet_websocket_connections_open") == 0:
+            if not (_value(after, "imwallet_websocket_connections_open")
+                    or _value(after, "imwallet_subscriptions_active")):
                 break
             await asyncio.sleep(0.05)
 
