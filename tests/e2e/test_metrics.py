@@ -72,7 +72,7 @@ async def test_metrics_sum_requests_transfers_and_websockets_over_two_workers(  
         assert len(await ws.take(op, 2)) == 2  # the chat message and the receipt
 
         sent_typename = 0
-        for _ in range(10):  # until both workers have answered some of them
+        for _ in range(25):  # until both workers have answered some of them
             await _typename_requests(base, 20)
             sent_typename += 20
             if len(_per_process(folder, tmp_path / f"scratch-{sent_typename}")) == 2:
