@@ -67,7 +67,7 @@ async def test_a_payment_on_one_instance_reaches_a_subscriber_on_the_other(  # t
                     op = await ws.subscribe_events()
                     sent = await wf.send(alice, bob, amount="8.88", memo="from the other instance")
                     assert sent["__typename"] == "TransferSuccess", sent
-                    events = await ws.take(op, 2, timeout=5)
+                    events = await ws.take(op, 2, timeout=15)
                 finally:
                     await ws.close()
             receipts = [e["receipt"] for e in events if e["__typename"] == "PaymentReceiptEvent"]

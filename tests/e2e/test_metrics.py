@@ -72,16 +72,17 @@ async def test_metrics_sum_requests_transfers_and_websockets_over_two_workers(  
         assert len(await ws.take(op, 2)) == 2  # the chat message and the receipt
 
         sent_typename = 0
-        for _ in range(10):  # until both workers have answered some of them
+        for _ in range(25):  # until both workers have answered some of them
             await _typename_requests(base, 20)
             sent_typename += 20
             if len(_per_process(folder, tmp_path / f"scratch-{sent_typename}")) == 2:
                 break
         live = await _scrape(base)
         await ws.close()
-        for _ in range(50):  # the socket's end reaches the server a moment later
+        for _ in range(200):  # the socket's end, and its subscription's, reach the server a moment later
             after = await _scrape(base)
-            if _value(after, "imwallet_websocket_connections_open") == 0:
+            if not (_value(after, "imwallet_websocket_connections_open")
+                    or _value(after, "imwallet_subscriptions_active")):
                 break
             await asyncio.sleep(0.05)
 
