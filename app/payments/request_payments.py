@@ -14,6 +14,7 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 from app import events
 from app.chat.announce import member_ids
 from app.chat.requests import announce_request_update, visible_request
+from app.devices import approval
 from app.errors import InvalidInput, RequestClosed
 from app.payments.transfers import Sent, make_order, pay
 from app.runtime import Runtime
@@ -44,8 +45,9 @@ class _Settles:
         await announce_request_update(self.request)
 
 
-async def pay_request(rt: Runtime, user: User, *, request_id: int, pin: str, idempotency_key: str,
-                      step_up_code: str | None = None) -> tuple[Sent, MoneyRequest]:
+async def pay_request(rt: Runtime, user: User, *, request_id: int, pin: str | None, idempotency_key: str,
+                      step_up_code: str | None = None,
+                      device_assertion: str | None = None) -> tuple[Sent, MoneyRequest]:
     """Pay a request through the wallet; each member pays a request at most once. A replay of the
     key answers the first payment."""
     request = await visible_request(user, request_id)
@@ -53,6 +55,7 @@ async def pay_request(rt: Runtime, user: User, *, request_id: int, pin: str, ide
         raise InvalidInput("requestId", "you cannot pay your own request")
     order = make_order(rt, user, payee_id=request.requester_id, amount_minor=request.amount_minor,
                        memo=request.memo, pin=pin, idempotency_key=idempotency_key, request_id=request.id)
+    order = await approval.prepare(rt, order, device_assertion)
     settles = _Settles(request, user)
     sent = await pay(rt, order, step_up_code=step_up_code, extra=settles)
     return sent, settles.request

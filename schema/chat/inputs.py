@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import strawberry
 
+from schema.devices.types import PaymentApprovalInput
 from schema.scalars import Decimal
 
 
@@ -73,7 +74,10 @@ class RequestMoneyInput:
 @strawberry.input(description="Pay a money request from the wallet.")
 class PayRequestInput:
     request_id: strawberry.ID = strawberry.field(description="The request's id.")
-    pin: str = strawberry.field(description="The payment PIN.")
+    pin: str | None = strawberry.field(
+        default=None, description="The payment PIN; or leave it out and give `approval` from an enrolled device.")
+    approval: PaymentApprovalInput | None = strawberry.field(
+        default=None, description="A device's approval of this payment instead of the PIN (see sendMoney).")
     idempotency_key: str = strawberry.field(description="A fresh key per intended payment; repeat it to retry safely.")
     step_up_code: str | None = strawberry.field(
         default=None, description="For large amounts (or many payments adding up within 24 hours): the "

@@ -11,6 +11,7 @@ from schema.chat.inputs import PayRequestInput
 from schema.chat.types import PaymentRequest
 from schema.context import Info
 from schema.errors import (
+    ApprovalRejectedError,
     IdempotencyConflictError,
     InsufficientFundsError,
     InvalidCodeError,
@@ -41,7 +42,7 @@ PayRequestResult = Annotated[
     PayRequestSuccess | RequestClosedError | InsufficientFundsError | LimitExceededError | RecipientUnavailableError
     | IdempotencyConflictError | InvalidPinError | PinLockedError | VerificationRequiredError | InvalidCodeError
     | InvalidInputError | NotAuthenticatedError | NotFoundError | RateLimitedError | TemporarilyUnavailableError
-    | NotReachableError,
+    | NotReachableError | ApprovalRejectedError,
     strawberry.union("PayRequestResult", description="`payRequest`'s answer: the paid request, or an error to handle.")]
 
 
@@ -54,6 +55,7 @@ class PaymentMutation:
         rid = decode_id(input.request_id, "PaymentRequest", "requestId")
         sent, request = await request_payments.pay_request(
             info.context.rt, info.context.require_viewer(), request_id=rid, pin=input.pin,
-            idempotency_key=input.idempotency_key, step_up_code=input.step_up_code)
+            idempotency_key=input.idempotency_key, step_up_code=input.step_up_code,
+            device_assertion=input.approval.device_assertion if input.approval else None)
         return PayRequestSuccess(request=PaymentRequest.from_model(request),
                                  transfer_id=strawberry.ID(encode_id("Transfer", sent.transfer.id)))

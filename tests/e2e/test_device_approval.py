@@ -12,7 +12,7 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
-from tests.support import flows
+from tests.support import chat, flows, money_requests
 from tests.support import wallet_flows as wf
 from tests.support.authenticator import SoftAuthenticator
 from tests.support.client import GraphQLClient
@@ -276,3 +276,30 @@ async def test_enrolment_refusals(client: GraphQLClient, new_client: Callable[..
     stranger = new_client()
     anonymous = await stranger.mutate("beginDeviceEnrolment", BEGIN)
     assert anonymous["__typename"] == "NotAuthenticatedError"
+
+
+PAY_REQUEST = ("mutation($input: PayRequestInput!) { payRequest(input: $input) { __typename "
+               "... on PayRequestSuccess { transferId } " + ERRORS + " } }")
+
+
+async def test_a_request_paid_with_the_device(client: GraphQLClient, new_client: Callable[..., GraphQLClient],
+                                              sms_sink: SmsSink) -> None:
+    alice, bob = await pair(client, new_client, sms_sink)
+    phone_key = SoftAuthenticator()
+    await enrol(alice, phone_key)
+    direct = await chat.start(bob.account, alice.account)
+    request = await money_requests.ask(bob.account, direct["id"], "8.00", "tickets")
+    key = str(uuid.uuid4())
+    asked = await alice.client.mutate("payRequest", PAY_REQUEST, {"input": {
+        "requestId": request["id"], "idempotencyKey": key}})
+    assert asked["__typename"] == "VerificationRequiredError", asked
+    other = await alice.client.mutate("payRequest", PAY_REQUEST, {"input": {   # signed, but for another key
+        "requestId": request["id"], "idempotencyKey": str(uuid.uuid4()),
+        "approval": {"deviceAssertion": phone_key.get(asked["deviceChallenge"])}}})
+    assert other["__typename"] == "ApprovalRejectedError", other
+    assert await wf.balance(bob) == "0.00"
+    paid = await alice.client.mutate("payRequest", PAY_REQUEST, {"input": {
+        "requestId": request["id"], "idempotencyKey": key,
+        "approval": {"deviceAssertion": phone_key.get(asked["deviceChallenge"])}}})
+    assert paid["__typename"] == "PayRequestSuccess", paid
+    assert await wf.balance(bob) == "8.00"
