@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -188,7 +189,7 @@ async def test_revoking_on_one_process_closes_sockets_and_cached_sessions_on_ano
             await there.aclose()
 
 
-async def test_malformed_frames_close_with_4400(server: RunningServer) -> None:
+async def test_malformed_frames_close_with_4400(server: RunningServer, caplog: pytest.LogCaptureFixture) -> None:
     frames = ["[1,2,3]", json.dumps({"type": "subscribe", "id": {}, "payload": {"query": "{ __typename }"}}),
               "[" * 5000 + "]" * 5000, "not json", json.dumps({"type": 7}),
               json.dumps({"type": "subscribe", "id": "1", "payload": "x"}),
@@ -203,6 +204,8 @@ async def test_malformed_frames_close_with_4400(server: RunningServer) -> None:
                 await asyncio.wait_for(ws.recv(), 2)
             assert closed.value.rcvd is not None, frame[:40]
             assert closed.value.rcvd.code == 4400, (frame[:40], closed.value.rcvd)
+    # and no traceback in the server's log
+    assert [r.getMessage() for r in caplog.records if r.exc_info or r.levelno >= logging.ERROR] == []
 
 
 @pytest.mark.postgres
