@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 from typing import Any
 
@@ -56,6 +57,7 @@ def _invalid_frame(message: object) -> str | None:
     return None
 
 
+@functools.lru_cache(maxsize=512)  # same documents as strawberry's parser cache: parsed once
 def is_subscription(query: str, operation_name: str | None) -> bool:
     """Whether the operation to run is a subscription (False if the document does not parse)."""
     try:

@@ -61,12 +61,10 @@ async def authenticate(rt: Runtime, token: str) -> Session | None:
 
 
 async def still_live(rt: Runtime, session: Session) -> bool:
-    """Whether a session read earlier (a websocket's) is still live: the cache, else the database."""
-    now = rt.clock.now()
-    if session.expires_at <= now:
+    """Whether a session read earlier (a websocket's) is still live. Always the database, never the
+    cache: a socket's next operation must not outrun a revocation notice still on its way."""
+    if session.expires_at <= rt.clock.now():
         return False
-    if rt.session_cache.get(session.token_hash, now) is not None:
-        return True
     return await is_live(session.id)
 
 
