@@ -52,8 +52,9 @@ migrations-reset: $(STAMP)
 	mv /tmp/imwallet-manual-migrations/*.py models/migrations/ 2>/dev/null || true
 	rm -rf /tmp/imwallet-makemigrations.sqlite3* /tmp/imwallet-manual-migrations
 
+## Benchmarks against same-run baselines (docs/performance.md): QUICK=1 for a smoke run, BENCH_ARGS for more.
 bench: $(STAMP)
-	$(BIN)/python -m bench
+	$(BIN)/python -m bench $(if $(QUICK),--quick) $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) imwallet.sqlite3*
