@@ -16,13 +16,16 @@ from bench.wrk import Sample
 Op = Callable[[asyncpg.Connection, random.Random], Awaitable[Any]]
 
 
-async def run_raw(dsn: str, op: Op, *, connections: int, seconds: float) -> Sample:
-    """`connections` workers, each on its own connection (no per-operation checkout), for `seconds`."""
+async def run_raw(dsn: str, op: Op, *, connections: int, seconds: float, warmup: float) -> Sample:
+    """`connections` workers, each on its own connection (no per-operation checkout); operations
+    completed in the `seconds` after `warmup` are measured, as wrk measures the HTTP workloads."""
     conns = [await asyncpg.connect(dsn) for _ in range(connections)]
     latencies: list[float] = []
     failures: list[str] = []
+    done = [0]
     try:
-        stop_at = time.perf_counter() + seconds
+        window_from = time.perf_counter() + warmup
+        stop_at = window_from + seconds
 
         async def worker(conn: asyncpg.Connection, seed: int) -> None:
             rng = random.Random(seed)
@@ -36,15 +39,16 @@ async def run_raw(dsn: str, op: Op, *, connections: int, seconds: float) -> Samp
                     if len(failures) < 3:
                         failures.append(f"{type(exc).__name__}: {exc}")
                     continue
-                latencies.append(time.perf_counter() - t0)
+                t1 = time.perf_counter()
+                done[0] += 1
+                if window_from <= t1 <= stop_at:
+                    latencies.append(t1 - t0)
 
-        started = time.perf_counter()
         await asyncio.gather(*(worker(c, n) for n, c in enumerate(conns)))
-        elapsed = time.perf_counter() - started
     finally:
         for c in conns:
             await c.close()
     latencies.sort()
-    return Sample(throughput=len(latencies) / elapsed, p50_ms=percentile(latencies, 50) * 1000,
-                  p99_ms=percentile(latencies, 99) * 1000, ok=len(latencies), bad=len(failures),
+    return Sample(throughput=len(latencies) / seconds, p50_ms=percentile(latencies, 50) * 1000,
+                  p99_ms=percentile(latencies, 99) * 1000, ok=done[0], bad=len(failures),
                   bad_samples=failures)

@@ -116,7 +116,8 @@ def render(report: dict[str, Any], previous: dict[str, Any] | None = None) -> st
     if rt:
         lines.append(
             f"receipts: {rt['subscribers']} subscribers, {rt['achieved_rate']:.1f} of {rt['rate']} transfers/s "
-            f"for {rt['seconds']} s: commit-to-client p50 {rt['p50_ms']:.1f} ms, p99 {rt['p99_ms']:.1f} ms "
+            f"for {rt['seconds']} s ({rt['not_sent_late']} not sent, >2 s late): "
+            f"commit-to-client p50 {rt['p50_ms']:.1f} ms, p99 {rt['p99_ms']:.1f} ms "
             f"(from request: p99 {rt['p99_from_request_ms']:.1f} ms); {rt['received']} of {rt['expected']} "
             f"receipts, {rt['lost']} lost; target p99 < {RECEIPT_P99_MS:.0f} ms, none lost at 1,000/100/s: "
             f"{_met(rt['met'])}")

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import json
+import math
 import shutil
 import subprocess
+import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -53,11 +55,14 @@ def write_data(path: Path, *, url_path: str, marker: str, requests: list[tuple[s
     return path
 
 
-async def run_wrk(wrk: str, url: str, data: Path, *, connections: int, seconds: float) -> Sample:
+async def run_wrk(wrk: str, url: str, data: Path, *, connections: int, seconds: float, warmup: float) -> Sample:
+    """Load for `warmup` + `seconds`; only answers completed in the last `seconds` are measured."""
+    start = time.monotonic() + 0.2  # wrk's threads are connected by then
     proc = await asyncio.create_subprocess_exec(
-        wrk, "-t", str(connections), "-c", str(connections), "-d", f"{max(1, round(seconds))}s",
+        wrk, "-t", str(connections), "-c", str(connections), "-d", f"{math.ceil(warmup + seconds + 0.3)}s",
         "--timeout", "10s", "-s", str(LUA), url,
-        env={"BENCH_DATA": str(data), "BENCH_RUN": uuid.uuid4().hex, "PATH": "/usr/bin:/bin"},
+        env={"BENCH_DATA": str(data), "BENCH_RUN": uuid.uuid4().hex, "PATH": "/usr/bin:/bin",
+             "BENCH_FROM": f"{start + warmup:.6f}", "BENCH_UNTIL": f"{start + warmup + seconds:.6f}"},
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
     out, err = await proc.communicate()
     text = out.decode(errors="replace")
@@ -66,7 +71,7 @@ async def run_wrk(wrk: str, url: str, data: Path, *, connections: int, seconds: 
         raise RuntimeError(f"wrk failed ({proc.returncode}): {text[-1500:]} {err.decode(errors='replace')[-800:]}")
     r: dict[str, Any] = json.loads(line.removeprefix("BENCH-RESULT "))
     inflight = [tuple(p.split("\t", 1)) for p in r["inflight"]]
-    return Sample(throughput=r["ok"] / (r["duration_us"] / 1e6), p50_ms=r["p50_us"] / 1000,
+    return Sample(throughput=r["window_ok"] / seconds, p50_ms=r["p50_us"] / 1000,
                   p99_ms=r["p99_us"] / 1000, ok=r["ok"], bad=r["bad"] + r["socket_errors"],
                   inflight=inflight,  # type: ignore[arg-type]
                   bad_samples=list(r["bad_samples"]))
