@@ -69,7 +69,7 @@ def latency_checks(results: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
         if r:
             out.append({"workload": workload, "concurrency": c, "p50_ms": r["p50_ms"], "p99_ms": r["p99_ms"],
                         "target_p50_ms": p50, "target_p99_ms": p99,
-                        "met": r["p50_ms"] < p50 and r["p99_ms"] < p99})
+                        "met": r["throughput"] > 0 and r["p50_ms"] < p50 and r["p99_ms"] < p99})
     return out
 
 

@@ -102,6 +102,12 @@ class Seeded:
     def hot(self) -> BenchUser:
         return self.users[0]
 
+    def conversation(self, a: int, b: int) -> int:
+        """The direct conversation of users a and b (by index)."""
+        if not hasattr(self, "_direct"):
+            self._direct = {frozenset((x, y)): c for x, y, c in self.pairs}
+        return self._direct[frozenset((a, b))]
+
 
 def settings_from_env(env: dict[str, str], *, pool: int = 20) -> Settings:
     known = set(Settings.model_fields)

@@ -27,6 +27,7 @@ class Sample:
     bad: int
     inflight: list[tuple[str, str]] = field(default_factory=list)  # (token, body) cut off when wrk stopped
     bad_samples: list[str] = field(default_factory=list)
+    total_rate: float = 0.0  # every answer over wrk's whole run, warm-up included (for comparison)
 
 
 def ensure_wrk() -> str:
@@ -74,4 +75,4 @@ async def run_wrk(wrk: str, url: str, data: Path, *, connections: int, seconds: 
     return Sample(throughput=r["window_ok"] / seconds, p50_ms=r["p50_us"] / 1000,
                   p99_ms=r["p99_us"] / 1000, ok=r["ok"], bad=r["bad"] + r["socket_errors"],
                   inflight=inflight,  # type: ignore[arg-type]
-                  bad_samples=list(r["bad_samples"]))
+                  bad_samples=list(r["bad_samples"]), total_rate=r["requests"] / (r["duration_us"] / 1e6))
