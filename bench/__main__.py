@@ -136,11 +136,12 @@ async def capture_send_money(rt: Any, seeded: Seeded, members: dict[tuple[int, i
 async def main(args: argparse.Namespace) -> int:
     profile = QUICK if args.quick else FULL
     if args.seconds:
-        profile = Profile(**{**asdict(profile), "seconds": args.seconds})
+        profile = Profile(**{**asdict(profile), "seconds": args.seconds, "warmup": min(profile.warmup, args.seconds)})
     if args.repetitions:
         profile = Profile(**{**asdict(profile), "repetitions": args.repetitions})
     if args.wallets:
-        profile = Profile(**{**asdict(profile), "wallets": args.wallets, "subscribers": args.wallets})
+        profile = Profile(**{**asdict(profile), "wallets": args.wallets, "subscribers": args.wallets,
+                             "chats": min(profile.chats, max(2, args.wallets // 20))})
     started_wall = time.monotonic()
     stack = Stack()
     checks = Checks()
