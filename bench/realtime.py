@@ -79,6 +79,7 @@ async def run(server_url: str, server: Process, seeded: Seeded, *, subscribers: 
         rng = random.Random(7)
         answered: dict[str, tuple[float, float]] = {}
         failures: list[str] = []
+        unanswered: list[tuple[str, str]] = []  # no answer (timeout): retried with the same key below
         in_flight = asyncio.Semaphore(200)
         limits = httpx.Limits(max_connections=200, max_keepalive_connections=200)
         async with httpx.AsyncClient(base_url=server_url, limits=limits, timeout=30) as http:
@@ -101,6 +102,7 @@ async def run(server_url: str, server: Process, seeded: Seeded, *, subscribers: 
                         data = r.json()["data"]["sendMoney"]
                     except Exception as exc:
                         failures.append(f"{type(exc).__name__}: {exc}")
+                        unanswered.append((payer.token, body))
                         return
                     if data.get("__typename") != "TransferSuccess":
                         failures.append(json.dumps(data)[:200])
@@ -118,6 +120,13 @@ async def run(server_url: str, server: Process, seeded: Seeded, *, subscribers: 
                 payments.append(asyncio.create_task(pay(n, due)))
             await asyncio.gather(*payments)
             elapsed = time.perf_counter() - started
+
+            async def retry(token: str, raw: str) -> bool:
+                r = await http.post("/graphql", content=raw, timeout=120, headers={
+                    "Authorization": f"Bearer {token}", "Content-Type": "application/json"})
+                return "TransferSuccess" in r.text
+
+            retried = sum(await asyncio.gather(*(retry(t, b) for t, b in unanswered)))
         deadline = time.perf_counter() + 10
         expected = {(tid, kind) for tid in answered for kind in ("SENT", "RECEIVED")}
         while time.perf_counter() < deadline and not expected <= arrivals.keys():
@@ -135,6 +144,7 @@ async def run(server_url: str, server: Process, seeded: Seeded, *, subscribers: 
     return {
         "subscribers": len(users), "rate": rate, "seconds": seconds, "achieved_rate": len(answered) / elapsed,
         "transfers": len(answered), "failed": len(failures), "not_sent_late": dropped[0],
+        "retried_after_no_answer": retried,
         "failure_samples": failures[:3],
         "expected": len(expected), "received": received, "lost": len(expected) - received,
         "p50_ms": percentile(from_answer, 50) * 1000, "p99_ms": p99,

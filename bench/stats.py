@@ -16,8 +16,9 @@ def percentile(sorted_values: Sequence[float], p: float) -> float:
 
 
 def ratios(values: Sequence[float], baselines: Sequence[float]) -> list[float]:
-    """Per-repetition ratios: repetition i of the workload over repetition i of its baseline."""
-    return [v / b for v, b in zip(values, baselines, strict=True) if b > 0]
+    """Per-repetition ratios: repetition i of the workload over repetition i of its baseline. A round
+    cut short by the time budget may hold one and not the other: only rounds with both count."""
+    return [v / b for v, b in zip(values, baselines, strict=False) if b > 0]
 
 
 def summary(values: Sequence[float]) -> tuple[float, float, float]:

@@ -22,6 +22,7 @@ def test_ratios_pair_each_repetition_with_its_own_baseline() -> None:
     assert ratios([10, 30, 20], [100, 100, 50]) == [0.1, 0.3, 0.4]
     assert summary(ratios([10, 30, 20], [100, 100, 50])) == (0.3, 0.1, 0.4)
     assert ratios([5], [0]) == []
+    assert ratios([10, 30, 20], [100, 100]) == [0.1, 0.3]  # the last round was cut short
 
 
 def _result(workload: str, c: int, throughputs: list[float], p50: float = 5.0, p99: float = 9.0) -> dict:
