@@ -80,8 +80,9 @@ demo: $(STAMP)
 graphiql-assets: $(STAMP)
 	$(BIN)/python scripts/vendor_graphiql.py --refresh
 
+## Benchmarks against same-run baselines (docs/performance.md): QUICK=1 for a smoke run, BENCH_ARGS for more.
 bench: $(STAMP)
-	$(BIN)/python -m bench
+	$(BIN)/python -m bench $(if $(QUICK),--quick) $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) imwallet.sqlite3*
