@@ -157,8 +157,8 @@ async def main(args: argparse.Namespace) -> int:
         await stack.create_database(stack.db_name)
         env = stack.product_env(sms.url, mail.port)
         settings = settings_from_env(env)
-        from server.cli import apply_migrations
         from app.runtime import Runtime
+        from server.cli import apply_migrations
 
         await apply_migrations(settings)
         await Tortoise.init(config=settings.tortoise_config(), _enable_global_fallback=True)

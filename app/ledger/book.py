@@ -121,6 +121,8 @@ async def move(conn: BaseDBAsyncClient, kind: JournalKind, transfer_id: int, lin
         [line.counterparty_id for line in lines]])
     for line, after in zip(lines, afters, strict=True):
         line.account.balance_minor = after
+    metrics.transfer_posted(kind.value, sum(x.amount_minor for x in lines if x.amount_minor > 0),
+                            lines[0].account.currency)
 
 
 def _after(line: Line) -> int:

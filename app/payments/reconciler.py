@@ -23,6 +23,7 @@ from datetime import timedelta
 from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
+from app import metrics
 from app.cards.processor import Outcome, processor_for
 from app.payments import funding
 from app.runtime import Runtime
@@ -89,5 +90,6 @@ class Reconciler:
             return
         outcome = outcome or Outcome(approved=False, decline_reason=funding.NO_ANSWER)
         if await funding.settle(self._rt, transfer, outcome, by="reconciler"):
+            metrics.reconciler_acted("completed" if outcome.approved else "failed")
             log.info("transfer %s %s by the reconciler (%s)", transfer.id, transfer.state.value,
                      outcome.decline_reason or "approved")

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from app import metrics
 from app.errors import ApprovalRejected, DomainError, InvalidPin, PinLocked, Requirement, VerificationRequired
 from app.pin.rules import PIN_DIGITS
 from app.pin.verifier import LEGACY_KEY_ID, Verifier
@@ -118,6 +119,7 @@ async def _gate(rt: Runtime, state: PinState, matches: Callable[[], Awaitable[tu
             changes["reset_required"] = True
         else:
             changes["locked_until"] = now + timedelta(seconds=s.pin_lock_seconds)
+        metrics.pin_locked()
     await PaymentPin.filter(id=state.id).update(**changes)
     raise CommitThenRaise(refusal(max(0, s.pin_max_attempts - failed)))
 

@@ -27,6 +27,7 @@ def preflight(origin: str) -> dict[str, str]:
 async def production(settings: Settings) -> AsyncIterator[str]:
     """`imwallet serve` on the same database as production runs it, with two listed origins."""
     async with worker_server(settings, workers=1, IMWALLET_ENV="production", PASSWORD_HASH_PROFILE="default",
+                             ALLOW_SANDBOX_CARDS_IN_PRODUCTION="true",
                              ALLOWED_ORIGINS=f"{APP}, https://admin.example.com") as base_url:
         yield base_url
 

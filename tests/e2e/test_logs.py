@@ -16,6 +16,7 @@ GIVEN = "5f0c8a4e2b7d4c1e9a3b6d8f0e2c4a6b"
 async def test_production_logs_json_lines_with_the_request_id(settings: Settings, tmp_path: Path) -> None:
     log = tmp_path / "serve.log"
     async with worker_server(settings, workers=1, log_path=str(log), IMWALLET_ENV="production",
+                             ALLOW_SANDBOX_CARDS_IN_PRODUCTION="true",
                              PASSWORD_HASH_PROFILE="default") as base, httpx.AsyncClient() as http:
         quoted = await http.post(f"{base}/graphql", json={"query": "{ __typename }"}, headers={"X-Request-Id": GIVEN})
         made = await http.post(f"{base}/graphql", json={"query": "{ __typename }"})
