@@ -15,6 +15,7 @@ from typing import Any
 from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
+from app.devices import enrolment
 from app.errors import AccountNotEmpty, InvalidCredentials
 from app.identity import sessions
 from app.ledger.amounts import format_amount
@@ -110,7 +111,9 @@ async def delete_account(rt: Runtime, user: User, *, password: str) -> None:
         await MoneyRequest.filter(requester_id=user.id, state=RequestState.OPEN).update(
             state=RequestState.CANCELLED, cancelled_at=now)
         await Member.filter(user_id=user.id, left_at__isnull=True).update(left_at=now)
-    await sessions.revoke_all(user.id)
+        await enrolment.remove_all(rt, user.id)
+        await sessions.revoke_all(user.id)
+    await sessions.announce_ended(rt, user.id)
 
 
 async def _check_empty(user: User, *, lock: bool = False) -> None:
