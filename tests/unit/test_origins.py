@@ -8,7 +8,7 @@ from app.settings import Settings
 
 PRODUCTION = {"imwallet_env": "production", "secret_key": "k" * 32, "sms_backend": "webhook",
               "sms_webhook_url": "http://127.0.0.1:9/sms", "smtp_host": "127.0.0.1",
-              "database_url": "postgres://postgres@127.0.0.1:5432/x"}
+              "database_url": "postgres://postgres@127.0.0.1:5432/x", "allow_sandbox_cards_in_production": True}
 
 
 @pytest.mark.parametrize("origin", ["http://127.0.0.1:5173", "http://localhost:3000", "http://localhost",
