@@ -29,6 +29,9 @@ class ErrorCode(StrEnum):
     RECIPIENT_UNAVAILABLE = "RECIPIENT_UNAVAILABLE"
     MESSAGE_LOCKED = "MESSAGE_LOCKED"
     REQUEST_CLOSED = "REQUEST_CLOSED"
+    RED_PACKET_UNAVAILABLE = "RED_PACKET_UNAVAILABLE"
+    TRANSFER_NOT_PENDING = "TRANSFER_NOT_PENDING"
+    REFUND_REFUSED = "REFUND_REFUSED"
 
 
 class DomainError(Exception):
@@ -214,6 +217,16 @@ class RecipientUnavailable(DomainError):
     """Money cannot go there: SELF (to oneself) or NO_WALLET (the payee has not opened one)."""
 
     code = ErrorCode.RECIPIENT_UNAVAILABLE
+
+    def __init__(self, reason: str, message: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+
+
+class RedPacketUnavailable(DomainError):
+    """This member cannot take a share: NOT_ELIGIBLE, ALREADY_OPENED, EMPTY or EXPIRED."""
+
+    code = ErrorCode.RED_PACKET_UNAVAILABLE
 
     def __init__(self, reason: str, message: str) -> None:
         super().__init__(message)

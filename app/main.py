@@ -17,6 +17,8 @@ from tortoise.contrib.starlette import RegisterTortoise
 
 from app.limits_middleware import BodySizeLimit
 from app.mail.delivery import DeliveryWorker
+from app.payments.red_packet_expiry import return_expired
+from app.payments.sweeper import Sweeper
 from app.runtime import Runtime
 from app.settings import Settings
 from schema import build_schema
@@ -44,9 +46,12 @@ def create_app(settings: Settings | None = None) -> Starlette:
             rt.signals, rt.events_waker = bus, relay
             await bus.start()
             relay.start()
+            sweeper = Sweeper(rt, [return_expired])
+            sweeper.start()
             try:
                 yield
             finally:
+                await sweeper.stop()
                 await relay.stop()
                 await bus.stop()
                 await delivery.stop()

@@ -13,6 +13,7 @@ from models.chat import (
     TicketStatus,
 )
 from models.events import Event, OutboundMessage
+from models.red_packets import RedPacket, RedPacketShare, RedPacketSplit, RedPacketState
 from models.users import Identity, Session, User, UserRole, VerificationCode
 from models.wallet import (
     AccountKind,
@@ -50,6 +51,10 @@ __all__ = [
     "MoneyRequest",
     "OutboundMessage",
     "PaymentPin",
+    "RedPacket",
+    "RedPacketShare",
+    "RedPacketSplit",
+    "RedPacketState",
     "RequestPayment",
     "RequestState",
     "Session",

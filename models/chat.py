@@ -21,6 +21,7 @@ class MessageKind(StrEnum):
     TRANSFER = "transfer"
     REQUEST = "request"
     SYSTEM = "system"
+    RED_PACKET = "packet"
 
 
 class RequestState(StrEnum):

@@ -40,6 +40,7 @@ class AccountKind(StrEnum):
     USER_WALLET = "USER_WALLET"
     CARD_CLEARING = "CARD_CLEARING"
     WITHDRAWAL_HOLDS = "WITHDRAWAL_HOLDS"
+    RED_PACKET = "RED_PACKET"
 
 
 class LedgerAccount(Model):
@@ -68,6 +69,9 @@ class TransferKind(StrEnum):
     P2P = "P2P"
     TOP_UP = "TOP_UP"
     WITHDRAWAL = "WITHDRAWAL"
+    RED_PACKET = "RED_PACKET"
+    PACKET_SHARE = "PACKET_SHARE"
+    PACKET_RETURN = "PACKET_RETURN"
 
 
 class TransferState(StrEnum):
@@ -80,7 +84,7 @@ class Transfer(Model):
     """One money movement a user asked for, unique per (initiator, idempotency key)."""
 
     id = fields.BigIntField(primary_key=True)
-    kind = fields.CharEnumField(TransferKind, max_length=12)
+    kind = fields.CharEnumField(TransferKind, max_length=16)
     state = fields.CharEnumField(TransferState, max_length=10)
     initiator: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
         "models.User", related_name="initiated_transfers", on_delete=fields.RESTRICT)
@@ -112,6 +116,9 @@ class JournalKind(StrEnum):
     WITHDRAWAL_HOLD = "WITHDRAWAL_HOLD"
     WITHDRAWAL_SETTLE = "WITHDRAWAL_SETTLE"
     WITHDRAWAL_VOID = "WITHDRAWAL_VOID"
+    RED_PACKET = "RED_PACKET"
+    PACKET_SHARE = "PACKET_SHARE"
+    PACKET_RETURN = "PACKET_RETURN"
 
 
 class Journal(Model):

@@ -24,6 +24,7 @@ from schema.chat.mutations import ChatMutation
 from schema.chat.queries import ChatQuery
 from schema.extensions import CleanVariables, MaskUnexpectedErrors, NoBadCharacters, SensitiveFieldsOnce
 from schema.scalars import SCALAR_MAP
+from schema.social.mutations import SocialMutation, SocialQuery
 from schema.users.mutations import UserMutation
 from schema.users.queries import UserQuery
 from schema.wallet.cards import CardMutation
@@ -34,13 +35,13 @@ from subscriptions.types import ALL_TYPES as STREAM_EVENT_TYPES
 
 
 @strawberry.type
-class Query(UserQuery, ChatQuery, WalletQuery):
+class Query(UserQuery, ChatQuery, WalletQuery, SocialQuery):
     node: relay.Node | None = relay.node(description="Any object the caller may see, by global id; "
                                                      "others are indistinguishable from missing.")
 
 
 @strawberry.type
-class Mutation(UserMutation, ChatMutation, WalletMutation, CardMutation):
+class Mutation(UserMutation, ChatMutation, WalletMutation, CardMutation, SocialMutation):
     pass
 
 

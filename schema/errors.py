@@ -211,3 +211,12 @@ register(domain.CardDeclined, lambda e: CardDeclinedError(
 register(domain.IdempotencyConflict, _simple(IdempotencyConflictError))
 register(domain.RecipientUnavailable, lambda e: RecipientUnavailableError(
     code=e.code, message=e.message, reason=e.reason))  # type: ignore[attr-defined]
+
+
+@strawberry.type
+class RedPacketUnavailableError(Error):
+    reason: str = strawberry.field(description="NOT_ELIGIBLE, ALREADY_OPENED, EMPTY or EXPIRED.")
+
+
+register(domain.RedPacketUnavailable, lambda e: RedPacketUnavailableError(
+    code=e.code, message=e.message, reason=e.reason))  # type: ignore[attr-defined]

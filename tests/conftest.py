@@ -80,6 +80,7 @@ def make_settings(database_url: str, mail_sink: MailSink, sms_sink: SmsSink, red
         "outbox_poll_seconds": 0.1,
         "mail_retry_base_seconds": 0.2,
         "mail_retry_cap_seconds": 2.0,
+        "sweep_interval_seconds": 0.1,
     }
     values.update(overrides)
     return Settings(_env_file=None, **values)  # type: ignore[arg-type]

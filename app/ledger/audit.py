@@ -45,6 +45,21 @@ CHECKS: tuple[tuple[str, str], ...] = (
     ("a completed transfer has no journal", """
         SELECT t.id AS transfer_id, t.kind FROM transfers t
         WHERE t.state = 'COMPLETED' AND NOT EXISTS (SELECT 1 FROM journals j WHERE j.transfer_id = t.id)"""),
+    # Money between people (issue 11): each red packet's account holds exactly its unclaimed shares
+    # while it is open, and nothing once it is EMPTY or EXPIRED.
+    ("a red packet's account does not hold its unclaimed shares", """
+        SELECT p.id AS red_packet_id, p.state, a.balance_minor AS held, open_items.unclaimed FROM red_packets p
+        JOIN ledger_accounts a ON a.id = p.account_id
+        JOIN (SELECT s.packet_id, SUM(CASE WHEN s.claimant_id IS NULL THEN s.amount_minor ELSE 0 END) AS unclaimed
+              FROM red_packet_shares s GROUP BY s.packet_id) open_items ON open_items.packet_id = p.id
+        WHERE a.balance_minor <> CASE WHEN p.state = 'OPEN' THEN open_items.unclaimed ELSE 0 END
+           OR p.remaining_minor <> open_items.unclaimed
+           OR p.returned_minor + (SELECT COALESCE(SUM(s2.amount_minor), 0) FROM red_packet_shares s2
+                                  WHERE s2.packet_id = p.id AND s2.claimant_id IS NOT NULL)
+              <> CASE WHEN p.state = 'EXPIRED' THEN p.total_minor ELSE p.total_minor - open_items.unclaimed END"""),
+    ("red packet system accounts exist without a packet", """
+        SELECT a.id AS account_id, a.balance_minor FROM ledger_accounts a
+        WHERE a.kind = 'RED_PACKET' AND NOT EXISTS (SELECT 1 FROM red_packets p WHERE p.account_id = a.id)"""),
 )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
 from strawberry import relay
@@ -18,6 +18,7 @@ from models import ConversationKind as DomainConversationKind
 from models import Message as MessageModel
 from models import MessageKind as DomainMessageKind
 from models import MoneyRequest as MoneyRequestModel
+from models import RedPacket as RedPacketModel
 from models import RequestState as DomainRequestState
 from models import SupportTicket as SupportTicketModel
 from models import TicketStatus as DomainTicketStatus
@@ -26,6 +27,9 @@ from schema.chat import loaders
 from schema.context import Info
 from schema.ids import encode_id
 from schema.money import Money
+
+if TYPE_CHECKING:
+    from schema.social.types import RedPacket
 
 ConversationKind = DomainConversationKind
 MessageKind = DomainMessageKind
@@ -181,6 +185,16 @@ class Message(relay.Node):
             return None
         request = await loaders.requests(info).load(self._model.request_id)
         return PaymentRequest.from_model(request) if request else None
+
+    @strawberry.field(description="For RED_PACKET messages: the packet, with how many shares are left.")
+    async def red_packet(self) -> Annotated[RedPacket, strawberry.lazy("schema.social.types")] | None:
+        from schema.social.types import RedPacket
+
+        m = self._model
+        if m.kind != MessageKind.RED_PACKET or m.transfer_id is None:
+            return None
+        packet = await RedPacketModel.get_or_none(transfer_id=m.transfer_id)
+        return RedPacket.from_model(packet) if packet else None
 
     @classmethod
     async def resolve_nodes(cls, *, info: Info, node_ids: Iterable[str], required: bool = False) -> Any:
