@@ -231,3 +231,13 @@ class RedPacketUnavailable(DomainError):
     def __init__(self, reason: str, message: str) -> None:
         super().__init__(message)
         self.reason = reason
+
+
+class TransferNotPending(DomainError):
+    """The transfer no longer waits for acceptance: it was accepted, returned or expired."""
+
+    code = ErrorCode.TRANSFER_NOT_PENDING
+
+    def __init__(self, state: str) -> None:
+        super().__init__(f"This transfer is no longer waiting for acceptance ({state}).")
+        self.state = state

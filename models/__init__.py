@@ -1,5 +1,6 @@
 """Tortoise models, one module per domain. Tortoise discovers them through this package."""
 
+from models.acceptance import PendingOutcome, PendingTransfer, TransferAcceptance, WalletPreference
 from models.chat import (
     Conversation,
     ConversationKind,
@@ -51,6 +52,8 @@ __all__ = [
     "MoneyRequest",
     "OutboundMessage",
     "PaymentPin",
+    "PendingOutcome",
+    "PendingTransfer",
     "RedPacket",
     "RedPacketShare",
     "RedPacketSplit",
@@ -61,9 +64,11 @@ __all__ = [
     "SupportTicket",
     "TicketStatus",
     "Transfer",
+    "TransferAcceptance",
     "TransferKind",
     "TransferState",
     "User",
     "UserRole",
     "VerificationCode",
+    "WalletPreference",
 ]

@@ -95,7 +95,7 @@ class Message(Model):
     amount_minor = fields.BigIntField(null=True)
     currency = fields.CharField(max_length=3, null=True)
     memo = fields.CharField(max_length=200, default="")
-    transfer_state = fields.CharField(max_length=16, null=True)
+    transfer_state = fields.CharField(max_length=20, null=True)
     request_id = fields.BigIntField(null=True)
 
     conversation_id: int

@@ -41,6 +41,7 @@ class AccountKind(StrEnum):
     CARD_CLEARING = "CARD_CLEARING"
     WITHDRAWAL_HOLDS = "WITHDRAWAL_HOLDS"
     RED_PACKET = "RED_PACKET"
+    PENDING_TRANSFERS = "PENDING_TRANSFERS"
 
 
 class LedgerAccount(Model):
@@ -78,6 +79,8 @@ class TransferState(StrEnum):
     PENDING = "PENDING"
     COMPLETED = "COMPLETED"
     FAILED = "FAILED"
+    AWAITING_ACCEPTANCE = "AWAITING_ACCEPTANCE"
+    RETURNED = "RETURNED"
 
 
 class Transfer(Model):
@@ -85,7 +88,7 @@ class Transfer(Model):
 
     id = fields.BigIntField(primary_key=True)
     kind = fields.CharEnumField(TransferKind, max_length=16)
-    state = fields.CharEnumField(TransferState, max_length=10)
+    state = fields.CharEnumField(TransferState, max_length=20)
     initiator: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
         "models.User", related_name="initiated_transfers", on_delete=fields.RESTRICT)
     idempotency_key = fields.CharField(max_length=255)
@@ -119,6 +122,9 @@ class JournalKind(StrEnum):
     RED_PACKET = "RED_PACKET"
     PACKET_SHARE = "PACKET_SHARE"
     PACKET_RETURN = "PACKET_RETURN"
+    TRANSFER_HOLD = "TRANSFER_HOLD"
+    TRANSFER_ACCEPT = "TRANSFER_ACCEPT"
+    TRANSFER_RETURN = "TRANSFER_RETURN"
 
 
 class Journal(Model):

@@ -24,6 +24,7 @@ from schema.chat.mutations import ChatMutation
 from schema.chat.queries import ChatQuery
 from schema.extensions import CleanVariables, MaskUnexpectedErrors, NoBadCharacters, SensitiveFieldsOnce
 from schema.scalars import SCALAR_MAP
+from schema.social.acceptance import AcceptanceMutation
 from schema.social.mutations import SocialMutation, SocialQuery
 from schema.users.mutations import UserMutation
 from schema.users.queries import UserQuery
@@ -41,7 +42,7 @@ class Query(UserQuery, ChatQuery, WalletQuery, SocialQuery):
 
 
 @strawberry.type
-class Mutation(UserMutation, ChatMutation, WalletMutation, CardMutation, SocialMutation):
+class Mutation(UserMutation, ChatMutation, WalletMutation, CardMutation, SocialMutation, AcceptanceMutation):
     pass
 
 

@@ -220,3 +220,12 @@ class RedPacketUnavailableError(Error):
 
 register(domain.RedPacketUnavailable, lambda e: RedPacketUnavailableError(
     code=e.code, message=e.message, reason=e.reason))  # type: ignore[attr-defined]
+
+
+@strawberry.type
+class TransferNotPendingError(Error):
+    state: str = strawberry.field(description="ACCEPTED, RETURNED or EXPIRED: what already happened to it.")
+
+
+register(domain.TransferNotPending, lambda e: TransferNotPendingError(
+    code=e.code, message=e.message, state=e.state))  # type: ignore[attr-defined]

@@ -60,6 +60,14 @@ CHECKS: tuple[tuple[str, str], ...] = (
     ("red packet system accounts exist without a packet", """
         SELECT a.id AS account_id, a.balance_minor FROM ledger_accounts a
         WHERE a.kind = 'RED_PACKET' AND NOT EXISTS (SELECT 1 FROM red_packets p WHERE p.account_id = a.id)"""),
+    ("the pending-transfers account does not hold the transfers still awaiting acceptance", """
+        SELECT a.currency, a.balance_minor AS held, COALESCE(w.waiting, 0) AS waiting FROM ledger_accounts a
+        LEFT JOIN (SELECT currency, SUM(amount_minor) AS waiting FROM pending_transfers
+                   WHERE outcome IS NULL GROUP BY currency) w ON w.currency = a.currency
+        WHERE a.kind = 'PENDING_TRANSFERS' AND a.balance_minor <> COALESCE(w.waiting, 0)"""),
+    ("a waiting transfer was both accepted and returned", """
+        SELECT transfer_id, COUNT(*) AS releases FROM journals
+        WHERE kind IN ('TRANSFER_ACCEPT', 'TRANSFER_RETURN') GROUP BY transfer_id HAVING COUNT(*) > 1"""),
 )
 
 

@@ -12,7 +12,7 @@ import strawberry
 
 from app.errors import DomainError, InvalidInput
 from app.ledger.amounts import parse_amount
-from app.payments import funding, transfers, wallets
+from app.payments import acceptance, funding, transfers, wallets
 from app.pin import service as pin_service
 from app.runtime import Runtime
 from models import Transfer as TransferModel
@@ -177,8 +177,11 @@ class WalletMutation:
         rt = info.context.rt
         try:
             viewer = info.context.require_viewer()
-            transfer = await transfers.send_money(
-                rt, viewer, payee_id=await _payee_id(input.to),
+            payee_id = await _payee_id(input.to)
+            send = acceptance.send_awaiting if await acceptance.must_wait(
+                payee_id, required_by_payer=input.require_acceptance) else transfers.send_money
+            transfer = await send(
+                rt, viewer, payee_id=payee_id,
                 amount_minor=parse_amount(input.amount, rt.settings.currency), memo=input.memo, pin=input.pin,
                 idempotency_key=input.idempotency_key, step_up_code=input.step_up_code)
             return await _success(viewer, transfer)

@@ -2,9 +2,10 @@ from tortoise import migrations
 from tortoise.migrations import operations as ops
 import functools
 from json import dumps, loads
+from models.acceptance import PendingOutcome, TransferAcceptance
 from models.chat import MessageKind
 from models.red_packets import RedPacketSplit, RedPacketState
-from models.wallet import AccountKind, JournalKind, TransferKind
+from models.wallet import AccountKind, JournalKind, TransferKind, TransferState
 from tortoise.fields.base import OnDelete
 from tortoise import fields
 from tortoise.indexes import Index
@@ -15,6 +16,24 @@ class Migration(migrations.Migration):
     initial = False
 
     operations = [
+        ops.CreateModel(
+            name='PendingTransfer',
+            fields=[
+                ('id', fields.BigIntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('transfer_id', fields.BigIntField(unique=True)),
+                ('payer_id', fields.BigIntField()),
+                ('payee_id', fields.BigIntField()),
+                ('amount_minor', fields.BigIntField()),
+                ('currency', fields.CharField(max_length=3)),
+                ('expires_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
+                ('outcome', fields.CharEnumField(null=True, description='ACCEPTED: ACCEPTED\nRETURNED: RETURNED\nEXPIRED: EXPIRED', enum_type=PendingOutcome, max_length=8)),
+                ('reason', fields.CharField(default='', max_length=100)),
+                ('resolved_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
+                ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
+            ],
+            options={'table': 'pending_transfers', 'app': 'models', 'indexes': [Index(fields=['outcome', 'expires_at']), Index(fields=['payee_id'])], 'pk_attr': 'id', 'table_description': 'A transfer held in the pending-transfers account until the recipient acts or it expires.'},
+            bases=['Model'],
+        ),
         ops.CreateModel(
             name='RedPacket',
             fields=[
@@ -57,15 +76,26 @@ class Migration(migrations.Migration):
             options={'table': 'red_packet_shares', 'app': 'models', 'unique_together': (('packet', 'seq'), ('packet', 'claimant_id')), 'pk_attr': 'id', 'table_description': 'One pre-drawn share, claimed by at most one member (and each member claims at most one).'},
             bases=['Model'],
         ),
+        ops.CreateModel(
+            name='WalletPreference',
+            fields=[
+                ('id', fields.BigIntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('user', fields.OneToOneField('models.User', source_field='user_id', db_constraint=True, to_field='id', related_name='wallet_preference', on_delete=OnDelete.CASCADE)),
+                ('transfer_acceptance', fields.CharEnumField(default=TransferAcceptance.AUTOMATIC, description='AUTOMATIC: AUTOMATIC\nMANUAL: MANUAL', enum_type=TransferAcceptance, max_length=10)),
+                ('updated_at', fields.DatetimeField(auto_now=True, auto_now_add=False)),
+            ],
+            options={'table': 'wallet_preferences', 'app': 'models', 'pk_attr': 'id', 'table_description': "A user's wallet settings (absent: the defaults)."},
+            bases=['Model'],
+        ),
         ops.AlterField(
             model_name='Journal',
             name='kind',
-            field=fields.CharEnumField(description='TRANSFER: TRANSFER\nTOP_UP: TOP_UP\nWITHDRAWAL_HOLD: WITHDRAWAL_HOLD\nWITHDRAWAL_SETTLE: WITHDRAWAL_SETTLE\nWITHDRAWAL_VOID: WITHDRAWAL_VOID\nRED_PACKET: RED_PACKET\nPACKET_SHARE: PACKET_SHARE\nPACKET_RETURN: PACKET_RETURN', enum_type=JournalKind, max_length=20),
+            field=fields.CharEnumField(description='TRANSFER: TRANSFER\nTOP_UP: TOP_UP\nWITHDRAWAL_HOLD: WITHDRAWAL_HOLD\nWITHDRAWAL_SETTLE: WITHDRAWAL_SETTLE\nWITHDRAWAL_VOID: WITHDRAWAL_VOID\nRED_PACKET: RED_PACKET\nPACKET_SHARE: PACKET_SHARE\nPACKET_RETURN: PACKET_RETURN\nTRANSFER_HOLD: TRANSFER_HOLD\nTRANSFER_ACCEPT: TRANSFER_ACCEPT\nTRANSFER_RETURN: TRANSFER_RETURN', enum_type=JournalKind, max_length=20),
         ),
         ops.AlterField(
             model_name='LedgerAccount',
             name='kind',
-            field=fields.CharEnumField(description='USER_WALLET: USER_WALLET\nCARD_CLEARING: CARD_CLEARING\nWITHDRAWAL_HOLDS: WITHDRAWAL_HOLDS\nRED_PACKET: RED_PACKET', enum_type=AccountKind, max_length=20),
+            field=fields.CharEnumField(description='USER_WALLET: USER_WALLET\nCARD_CLEARING: CARD_CLEARING\nWITHDRAWAL_HOLDS: WITHDRAWAL_HOLDS\nRED_PACKET: RED_PACKET\nPENDING_TRANSFERS: PENDING_TRANSFERS', enum_type=AccountKind, max_length=20),
         ),
         ops.AlterField(
             model_name='Message',
@@ -73,8 +103,18 @@ class Migration(migrations.Migration):
             field=fields.CharEnumField(description='TEXT: text\nTRANSFER: transfer\nREQUEST: request\nSYSTEM: system\nRED_PACKET: packet', enum_type=MessageKind, max_length=8),
         ),
         ops.AlterField(
+            model_name='Message',
+            name='transfer_state',
+            field=fields.CharField(null=True, max_length=20),
+        ),
+        ops.AlterField(
             model_name='Transfer',
             name='kind',
             field=fields.CharEnumField(description='P2P: P2P\nTOP_UP: TOP_UP\nWITHDRAWAL: WITHDRAWAL\nRED_PACKET: RED_PACKET\nPACKET_SHARE: PACKET_SHARE\nPACKET_RETURN: PACKET_RETURN', enum_type=TransferKind, max_length=16),
+        ),
+        ops.AlterField(
+            model_name='Transfer',
+            name='state',
+            field=fields.CharEnumField(description='PENDING: PENDING\nCOMPLETED: COMPLETED\nFAILED: FAILED\nAWAITING_ACCEPTANCE: AWAITING_ACCEPTANCE\nRETURNED: RETURNED', enum_type=TransferState, max_length=20),
         ),
     ]
