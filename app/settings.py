@@ -68,6 +68,13 @@ class Settings(BaseSettings):
 
     pin_max_attempts: int = 5
     pin_lock_seconds: int = 3 * 3600
+    # PIN verifier keys "id:secret,..." (current first; app/pin/verifier.py). Unset: derived from SECRET_KEY.
+    pin_keys: SecretStr | None = None
+    pin_locks_before_reset: int = 3
+    pin_lock_cycle_window_seconds: int = 24 * 3600
+    step_up_window_seconds: int = 24 * 3600
+    # Step-up also when this much (this payment included) left the wallet within the window above.
+    step_up_window_minor: int = 1_000_000
     currency: str = "CNY"
     transfer_limit_minor: int = 5_000_000
     daily_outgoing_limit_minor: int = 20_000_000

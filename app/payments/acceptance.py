@@ -9,6 +9,7 @@ Until the sweeper has returned it, the recipient may still accept a transfer pas
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 
 from tortoise.exceptions import IntegrityError
@@ -16,14 +17,22 @@ from tortoise.functions import Sum
 from tortoise.transactions import in_transaction
 
 from app import events
-from app.chat.transfer_messages import post_transfer_message, update_transfer_state
-from app.errors import InvalidInput, NotFound, TransferNotPending
+from app.chat.transfer_messages import TransferNote, post_transfer_message, update_transfer_state
+from app.errors import (
+    InsufficientFunds,
+    NotFound,
+    RecipientUnavailable,
+    Requirement,
+    TransferNotPending,
+    VerificationRequired,
+)
+from app.events import Pending
 from app.ledger import book
 from app.ledger.book import Line
 from app.ledger.retry import retry_conflicts
 from app.payments import idempotency, limits
 from app.payments import transfers as p2p
-from app.payments.receipts import record_receipt, record_state_change
+from app.payments.receipts import global_id, receipt, record_receipt, record_state_change
 from app.pin.attempts import verify_pin
 from app.runtime import Runtime
 from app.text import clean_text
@@ -63,32 +72,42 @@ async def must_wait(payee_id: int, *, required_by_payer: bool) -> bool:
 
 
 async def send_awaiting(rt: Runtime, payer: User, *, payee_id: int, amount_minor: int, memo: str, pin: str,
-                        idempotency_key: str, step_up_code: str | None = None) -> Transfer:
+                        idempotency_key: str, step_up_code: str | None = None) -> p2p.Sent:
     """sendMoney for a transfer that waits: the same gates, the money goes to the pending account."""
     s = rt.settings
-    memo = clean_text(memo, "memo", max_length=p2p.MAX_MEMO_LENGTH)
-    key = idempotency.check_key(idempotency_key)
-    if amount_minor <= 0:
-        raise InvalidInput("amount", "must be greater than zero")
-    digest = idempotency.fingerprint("P2P-AWAIT", payee_id, amount_minor, s.currency, memo)
-    previous = await idempotency.stored(payer.id, key, digest)
+    order = p2p.make_order(rt, payer, payee_id=payee_id, amount_minor=amount_minor, memo=memo, pin=pin,
+                           idempotency_key=idempotency_key, request_id=None)
+    order = replace(order, digest=idempotency.fingerprint("P2P-AWAIT", order.digest))
+    previous = await idempotency.stored(payer.id, order.key, order.digest)
+    wallets = {w.user_id: w for w in await book.wallets_of([payer.id, payee_id])}
+    mine, theirs = wallets.get(payer.id), wallets.get(payee_id)
+    if mine is None:
+        raise VerificationRequired([Requirement("WALLET")], "Open your wallet first.")
     if previous is not None:
-        return previous
-    request = await p2p._check_parties(rt, payer, payee_id, amount_minor, memo, key, digest, None)
+        return p2p.Sent(previous, mine)
+    if theirs is None:
+        if not await User.filter(id=payee_id).exists():
+            raise NotFound("user")
+        raise RecipientUnavailable("NO_WALLET", "This person has not opened a wallet yet.")
+    if mine.balance_minor < amount_minor:
+        raise InsufficientFunds(balance_minor=mine.balance_minor, amount_minor=amount_minor, currency=mine.currency)
     await verify_pin(rt, payer.id, pin)
     if amount_minor >= s.step_up_threshold_minor:
-        await limits.check_daily(s, payer.id, amount_minor)
-        await p2p._step_up(rt, payer, step_up_code, payment=idempotency.fingerprint(key, digest)[:32])
+        await p2p._step_up(rt, payer, step_up_code, payment=idempotency.fingerprint(order.key, order.digest)[:32])
     pending = await book.system_account(AccountKind.PENDING_TRANSFERS, s.currency)
+    payee = theirs.user
+    assert payee is not None, "a user wallet always has its user"
     try:
-        transfer = await retry_conflicts(lambda: _hold(rt, request, pending.id))
+        transfer = await retry_conflicts(lambda: _hold(rt, order, mine.id, payee, pending.id))
     except IntegrityError:
-        previous = await idempotency.stored(payer.id, key, digest)
+        previous = await idempotency.stored(payer.id, order.key, order.digest)
         if previous is None:
             raise
-        return previous
+        transfer = previous
     rt.events_waker.wake()
-    return transfer
+    wallet = await book.wallet_of(payer.id)
+    assert wallet is not None, "the payer's wallet was there a moment ago"
+    return p2p.Sent(transfer, wallet)
 
 
 async def awaiting_today_minor(payer_id: int, *, excluding: int) -> int:
@@ -99,29 +118,31 @@ async def awaiting_today_minor(payer_id: int, *, excluding: int) -> int:
     return int(rows[0]["total"] or 0) if rows else 0
 
 
-async def _hold(rt: Runtime, r: p2p._Request, pending_id: int) -> Transfer:
-    s = rt.settings
-    async with in_transaction():
+async def _hold(rt: Runtime, o: p2p.Order, wallet_id: int, payee: User, pending_id: int) -> Transfer:
+    s, now = rt.settings, rt.clock.now()
+    async with in_transaction() as conn:
         transfer = await Transfer.create(
-            kind=TransferKind.P2P, state=TransferState.AWAITING_ACCEPTANCE, initiator_id=r.payer.id,
-            idempotency_key=r.key, request_fingerprint=r.digest, payer_id=r.payer.id, payee_id=r.payee.id,
-            amount_minor=r.amount_minor, currency=r.currency, memo=r.memo)
-        accounts = await book.lock_accounts([r.payer_wallet_id, pending_id])
-        held = await awaiting_today_minor(r.payer.id, excluding=transfer.id)
-        await limits.check_daily(s, r.payer.id, r.amount_minor + held, excluding=transfer.id)
-        payer_account = accounts[r.payer_wallet_id]
+            kind=TransferKind.P2P, state=TransferState.AWAITING_ACCEPTANCE, initiator_id=o.payer.id,
+            idempotency_key=o.key, request_fingerprint=o.digest, payer_id=o.payer.id, payee_id=payee.id,
+            amount_minor=o.amount_minor, currency=o.currency, memo=o.memo)
+        accounts = await book.lock_accounts([wallet_id, pending_id])
+        held = await awaiting_today_minor(o.payer.id, excluding=transfer.id)
+        await limits.check_daily(s, o.payer.id, o.amount_minor + held, excluding=transfer.id)
+        payer_account = accounts[wallet_id]
         await book.post(JournalKind.TRANSFER_HOLD, transfer.id, [
-            Line(payer_account, -r.amount_minor, EntryKind.SENT, r.payee.id),
-            Line(accounts[pending_id], r.amount_minor)])
-        await PendingTransfer.create(transfer_id=transfer.id, payer_id=r.payer.id, payee_id=r.payee.id,
-                                     amount_minor=r.amount_minor, currency=r.currency,
-                                     expires_at=rt.clock.now() + timedelta(hours=s.transfer_accept_hours))
-        await post_transfer_message(payer_id=r.payer.id, payee_id=r.payee.id, transfer_id=transfer.id,
-                                    amount_minor=r.amount_minor, currency=r.currency, memo=r.memo,
-                                    state=TransferState.AWAITING_ACCEPTANCE.value)
-        await record_receipt(r.payer.id, "SENT", transfer, balance_after_minor=payer_account.balance_minor,
-                             counterparty=r.payee)
-        await record_state_change(r.payee.id, transfer, TransferState.AWAITING_ACCEPTANCE.value)
+            Line(payer_account, -o.amount_minor, EntryKind.SENT, payee.id),
+            Line(accounts[pending_id], o.amount_minor)])
+        await PendingTransfer.create(transfer_id=transfer.id, payer_id=o.payer.id, payee_id=payee.id,
+                                     amount_minor=o.amount_minor, currency=o.currency,
+                                     expires_at=now + timedelta(hours=s.transfer_accept_hours))
+        note = TransferNote(o.payer.id, payee.id, transfer.id, o.amount_minor, o.currency, o.memo,
+                            TransferState.AWAITING_ACCEPTANCE.value)
+        await post_transfer_message(conn, note, at=now, streams=[o.payer.id, payee.id], also=[
+            receipt(o.payer.id, "SENT", transfer, balance_after_minor=payer_account.balance_minor,
+                    counterparty_id=payee.id, counterparty_name=payee.display_name, at=now),
+            Pending(payee.id, "transfer.state_changed", {"transferId": global_id("Transfer", transfer.id),
+                                                          "state": TransferState.AWAITING_ACCEPTANCE.value,
+                                                          "at": now.isoformat()})])
     return transfer
 
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
@@ -34,10 +32,11 @@ async def set_pin(rt: Runtime, user: User, pin: str) -> None:
     """The first PIN. Needs a verified identity, so that birth-date PINs can be refused."""
     identity = await _identity(user)
     check_pin(pin, identity.date_of_birth)
-    pin_hash = await rt.hasher.hash_pin(pin)
+    verifier = rt.pin_keys.make(user.id, pin)
     try:
         async with in_transaction():
-            await PaymentPin.create(user=user, pin_hash=pin_hash, changed_at=datetime.now(UTC))
+            await PaymentPin.create(user=user, pin_hash=verifier.digest, key_id=verifier.key_id,
+                                    changed_at=rt.clock.now())
             await _notify(rt, user, "set")
     except IntegrityError as exc:
         raise AlreadyExists("A payment PIN is already set; change it with the old PIN.") from exc
@@ -82,11 +81,12 @@ def _code_destination(user: User, channel: Channel) -> str:
 
 async def _replace(rt: Runtime, user: User, new_pin: str, what: str, *, keep_session_id: int | None = None) -> None:
     """Store the new PIN and queue the notice; with `keep_session_id`, also end every other session."""
-    pin_hash = await rt.hasher.hash_pin(new_pin)
+    verifier = rt.pin_keys.make(user.id, new_pin)
     async with in_transaction():
-        # A new PIN starts with a clean slate: failures of the old one no longer count.
+        # A new PIN starts with a clean slate: failures and locks of the old one no longer count.
         await PaymentPin.filter(user_id=user.id).update(
-            pin_hash=pin_hash, failed_attempts=0, locked_until=None, changed_at=datetime.now(UTC))
+            pin_hash=verifier.digest, key_id=verifier.key_id, failed_attempts=0, locked_until=None,
+            recent_locks=[], reset_required=False, changed_at=rt.clock.now())
         if keep_session_id is not None:
             await sessions.revoke_others(user.id, keep_session_id)
         await _notify(rt, user, what)

@@ -180,10 +180,10 @@ class WalletMutation:
             payee_id = await _payee_id(input.to)
             send = acceptance.send_awaiting if await acceptance.must_wait(
                 payee_id, required_by_payer=input.require_acceptance) else transfers.send_money
-            transfer = await send(
+            sent = await send(
                 rt, viewer, payee_id=payee_id,
                 amount_minor=parse_amount(input.amount, rt.settings.currency), memo=input.memo, pin=input.pin,
                 idempotency_key=input.idempotency_key, step_up_code=input.step_up_code)
-            return await _success(viewer, transfer)
+            return TransferSuccess(transfer=Transfer.from_model(sent.transfer), wallet=Wallet.from_model(sent.wallet))
         except DomainError as exc:
             return from_domain(exc)  # type: ignore[return-value]

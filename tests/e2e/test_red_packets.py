@@ -17,6 +17,7 @@ from tests.support import red_packets as rp
 from tests.support.client import GraphQLClient
 from tests.support.server import RunningServer
 from tests.support.sinks import SmsSink
+from tests.support.time_travel import travelling
 from tests.support.wallet_flows import WalletAccount, balance, ledger_snapshot
 from tests.support.worker_server import worker_server
 from tests.support.ws import WsClient
@@ -177,23 +178,23 @@ async def test_after_24_hours_the_unclaimed_remainder_returns_to_the_sender_once
     group = await chat.start(alice.account, bob.account, carol.account, title="expiry")
     packet = await rp.sent(alice, group["id"], "5.00", 4, split="EQUAL")
     assert (await rp.open_(bob, packet["id"]))["amount"] == {"amount": "1.25"}
-    server.runtime.clock.advance(timedelta(hours=23, minutes=59))
-    await asyncio.sleep(0.3)
-    assert (await rp.look(alice, packet["id"]))["state"] == "OPEN"  # type: ignore[index]
-
-    a_ws = await WsClient.connect(server.ws_url, alice.account.token)
-    try:
-        a_rcpt = await a_ws.subscribe_events(field="paymentReceipts")
-        server.runtime.clock.advance(timedelta(minutes=1, seconds=1))
-        seen = await _until_state(alice, packet["id"], "EXPIRED")
-        (receipt,) = await a_ws.take(a_rcpt, 1)
-    finally:
-        await a_ws.close()
+    with travelling(server) as clock:
+        clock.advance(timedelta(hours=23, minutes=59))
+        await asyncio.sleep(0.3)
+        assert (await rp.look(alice, packet["id"]))["state"] == "OPEN"  # type: ignore[index]
+        a_ws = await WsClient.connect(server.ws_url, alice.account.token)
+        try:
+            a_rcpt = await a_ws.subscribe_events(field="paymentReceipts")
+            clock.advance(timedelta(minutes=1, seconds=1))
+            seen = await _until_state(alice, packet["id"], "EXPIRED")
+            (receipt,) = await a_ws.take(a_rcpt, 1)
+        finally:
+            await a_ws.close()
+        late = await rp.open_(carol, packet["id"])
     assert (seen["returned"], seen["remaining"], seen["remainingCount"]) == ({"amount": "3.75"},
                                                                              {"amount": "3.75"}, 3)
     assert (receipt["receipt"]["receiptKind"], receipt["receipt"]["amount"]["amount"],
             receipt["receipt"]["balanceAfter"]["amount"]) == ("RED_PACKET_RETURNED", "3.75", "48.75")
-    late = await rp.open_(carol, packet["id"])
     assert (late["__typename"], late["reason"]) == ("RedPacketUnavailableError", "EXPIRED")
     await asyncio.sleep(0.3)  # more sweeps: nothing returns twice
     assert await balance(alice) == "48.75"

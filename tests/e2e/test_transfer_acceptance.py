@@ -18,6 +18,7 @@ from tests.support import chat, wallet_flows
 from tests.support.client import GraphQLClient
 from tests.support.server import RunningServer
 from tests.support.sinks import SmsSink
+from tests.support.time_travel import travelling
 from tests.support.wallet_flows import SEND_MONEY, WalletAccount, balance, ledger_snapshot
 
 
@@ -96,11 +97,12 @@ async def test_an_unaccepted_transfer_returns_by_itself_after_24_hours(
     alice = await wallet_flows.funded_user(new_client(), sms_sink, "30.00", name="Alice")
     bob = await wallet_flows.wallet_user(new_client(), sms_sink, name="Bob")
     tid = (await send(alice, bob, "7.00", wait=True))["transfer"]["id"]
-    server.runtime.clock.advance(timedelta(hours=24, seconds=1))
-    for _ in range(100):
-        if await acc.state_of(alice, tid) == "RETURNED":
-            break
-        await asyncio.sleep(0.05)
+    with travelling(server) as clock:
+        clock.advance(timedelta(hours=24, seconds=1))
+        for _ in range(100):
+            if await acc.state_of(alice, tid) == "RETURNED":
+                break
+            await asyncio.sleep(0.05)
     assert await acc.state_of(alice, tid) == "RETURNED"
     assert (await balance(alice), await balance(bob)) == ("30.00", "0.00")
     assert (await PendingTransfer.get(transfer_id=wallet_flows.db_id(tid))).outcome == "EXPIRED"
@@ -115,10 +117,11 @@ async def test_accept_return_and_expiry_race_and_exactly_one_wins_each_of_100_ti
     bob = await wallet_flows.wallet_user(new_client(), sms_sink, name="Bob")
     ids = [(await send(alice, bob, "1.00", wait=True))["transfer"]["id"] for _ in range(100)]
     assert await balance(alice) == "0.00"
-    server.runtime.clock.advance(timedelta(hours=25))  # all due: the sweeper joins every race
-
-    results = await asyncio.gather(*(coro for tid in ids for coro in (acc.accept(bob, tid), acc.give_back(bob, tid))),
-                                   expire_due(server.runtime))
+    with travelling(server) as clock:
+        clock.advance(timedelta(hours=25))  # all due: the sweepers join every race
+        results = await asyncio.gather(*(coro for tid in ids
+                                         for coro in (acc.accept(bob, tid), acc.give_back(bob, tid))),
+                                       expire_due(server.runtime))
 
     outcomes = Counter(str(r.outcome) for r in await PendingTransfer.filter(
         transfer_id__in=[wallet_flows.db_id(t) for t in ids]))
