@@ -241,3 +241,15 @@ class TransferNotPending(DomainError):
     def __init__(self, state: str) -> None:
         super().__init__(f"This transfer is no longer waiting for acceptance ({state}).")
         self.state = state
+
+
+class RefundRefused(DomainError):
+    """NOT_REFUNDABLE (not a completed transfer you received) or EXCEEDS_REMAINING (over what is left)."""
+
+    code = ErrorCode.REFUND_REFUSED
+
+    def __init__(self, reason: str, message: str, *, remaining_minor: int, currency: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+        self.remaining_minor = remaining_minor
+        self.currency = currency

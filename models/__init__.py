@@ -15,6 +15,7 @@ from models.chat import (
 )
 from models.events import Event, OutboundMessage
 from models.red_packets import RedPacket, RedPacketShare, RedPacketSplit, RedPacketState
+from models.refunds import TransferRefund
 from models.users import Identity, Session, User, UserRole, VerificationCode
 from models.wallet import (
     AccountKind,
@@ -66,6 +67,7 @@ __all__ = [
     "Transfer",
     "TransferAcceptance",
     "TransferKind",
+    "TransferRefund",
     "TransferState",
     "User",
     "UserRole",

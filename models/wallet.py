@@ -81,6 +81,7 @@ class TransferKind(StrEnum):
     RED_PACKET = "RED_PACKET"
     PACKET_SHARE = "PACKET_SHARE"
     PACKET_RETURN = "PACKET_RETURN"
+    REFUND = "REFUND"
 
 
 class TransferState(StrEnum):
@@ -135,6 +136,7 @@ class JournalKind(StrEnum):
     TRANSFER_HOLD = "TRANSFER_HOLD"
     TRANSFER_ACCEPT = "TRANSFER_ACCEPT"
     TRANSFER_RETURN = "TRANSFER_RETURN"
+    REFUND = "REFUND"
 
 
 class Journal(Model):

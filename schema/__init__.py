@@ -26,6 +26,7 @@ from schema.extensions import CleanVariables, MaskUnexpectedErrors, NoBadCharact
 from schema.scalars import SCALAR_MAP
 from schema.social.acceptance import AcceptanceMutation
 from schema.social.mutations import SocialMutation, SocialQuery
+from schema.social.refunds import RefundMutation
 from schema.users.mutations import UserMutation
 from schema.users.queries import UserQuery
 from schema.wallet.cards import CardMutation
@@ -42,7 +43,8 @@ class Query(UserQuery, ChatQuery, WalletQuery, SocialQuery):
 
 
 @strawberry.type
-class Mutation(UserMutation, ChatMutation, WalletMutation, CardMutation, SocialMutation, AcceptanceMutation):
+class Mutation(UserMutation, ChatMutation, WalletMutation, CardMutation, SocialMutation, AcceptanceMutation,
+               RefundMutation):
     pass
 
 

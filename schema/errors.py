@@ -229,3 +229,14 @@ class TransferNotPendingError(Error):
 
 register(domain.TransferNotPending, lambda e: TransferNotPendingError(
     code=e.code, message=e.message, state=e.state))  # type: ignore[attr-defined]
+
+
+@strawberry.type
+class RefundRefusedError(Error):
+    reason: str = strawberry.field(description="NOT_REFUNDABLE or EXCEEDS_REMAINING.")
+    remaining: Money = strawberry.field(description="What may still be refunded of the transfer.")
+
+
+register(domain.RefundRefused, lambda e: RefundRefusedError(
+    code=e.code, message=e.message, reason=e.reason,  # type: ignore[attr-defined]
+    remaining=Money.of(e.remaining_minor, e.currency)))  # type: ignore[attr-defined]

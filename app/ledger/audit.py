@@ -68,6 +68,14 @@ CHECKS: tuple[tuple[str, str], ...] = (
     ("a waiting transfer was both accepted and returned", """
         SELECT transfer_id, COUNT(*) AS releases FROM journals
         WHERE kind IN ('TRANSFER_ACCEPT', 'TRANSFER_RETURN') GROUP BY transfer_id HAVING COUNT(*) > 1"""),
+    ("refunds of a transfer exceed it, or a refund is not linked to its journal", """
+        SELECT t.id AS transfer_id, t.amount_minor, SUM(r.amount_minor) AS refunded FROM transfers t
+        JOIN transfer_refunds r ON r.original_transfer_id = t.id
+        GROUP BY t.id, t.amount_minor HAVING SUM(r.amount_minor) > t.amount_minor
+        UNION ALL
+        SELECT r.refund_transfer_id, r.amount_minor, NULL FROM transfer_refunds r
+        WHERE NOT EXISTS (SELECT 1 FROM journals j
+                          WHERE j.transfer_id = r.refund_transfer_id AND j.kind = 'REFUND')"""),
 )
 
 

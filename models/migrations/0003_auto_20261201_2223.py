@@ -77,6 +77,18 @@ class Migration(migrations.Migration):
             bases=['Model'],
         ),
         ops.CreateModel(
+            name='TransferRefund',
+            fields=[
+                ('id', fields.BigIntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('refund_transfer_id', fields.BigIntField(unique=True)),
+                ('original_transfer_id', fields.BigIntField(db_index=True)),
+                ('amount_minor', fields.BigIntField()),
+                ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
+            ],
+            options={'table': 'transfer_refunds', 'app': 'models', 'pk_attr': 'id', 'table_description': 'Links a REFUND transfer to its original (the refunds of one original never exceed it).'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
             name='WalletPreference',
             fields=[
                 ('id', fields.BigIntField(generated=True, primary_key=True, unique=True, db_index=True)),
@@ -90,7 +102,7 @@ class Migration(migrations.Migration):
         ops.AlterField(
             model_name='Journal',
             name='kind',
-            field=fields.CharEnumField(description='TRANSFER: TRANSFER\nTOP_UP: TOP_UP\nWITHDRAWAL_HOLD: WITHDRAWAL_HOLD\nWITHDRAWAL_SETTLE: WITHDRAWAL_SETTLE\nWITHDRAWAL_VOID: WITHDRAWAL_VOID\nRED_PACKET: RED_PACKET\nPACKET_SHARE: PACKET_SHARE\nPACKET_RETURN: PACKET_RETURN\nTRANSFER_HOLD: TRANSFER_HOLD\nTRANSFER_ACCEPT: TRANSFER_ACCEPT\nTRANSFER_RETURN: TRANSFER_RETURN', enum_type=JournalKind, max_length=20),
+            field=fields.CharEnumField(description='TRANSFER: TRANSFER\nTOP_UP: TOP_UP\nWITHDRAWAL_HOLD: WITHDRAWAL_HOLD\nWITHDRAWAL_SETTLE: WITHDRAWAL_SETTLE\nWITHDRAWAL_VOID: WITHDRAWAL_VOID\nRED_PACKET: RED_PACKET\nPACKET_SHARE: PACKET_SHARE\nPACKET_RETURN: PACKET_RETURN\nTRANSFER_HOLD: TRANSFER_HOLD\nTRANSFER_ACCEPT: TRANSFER_ACCEPT\nTRANSFER_RETURN: TRANSFER_RETURN\nREFUND: REFUND', enum_type=JournalKind, max_length=20),
         ),
         ops.AlterField(
             model_name='LedgerAccount',
@@ -110,7 +122,7 @@ class Migration(migrations.Migration):
         ops.AlterField(
             model_name='Transfer',
             name='kind',
-            field=fields.CharEnumField(description='P2P: P2P\nTOP_UP: TOP_UP\nWITHDRAWAL: WITHDRAWAL\nRED_PACKET: RED_PACKET\nPACKET_SHARE: PACKET_SHARE\nPACKET_RETURN: PACKET_RETURN', enum_type=TransferKind, max_length=16),
+            field=fields.CharEnumField(description='P2P: P2P\nTOP_UP: TOP_UP\nWITHDRAWAL: WITHDRAWAL\nRED_PACKET: RED_PACKET\nPACKET_SHARE: PACKET_SHARE\nPACKET_RETURN: PACKET_RETURN\nREFUND: REFUND', enum_type=TransferKind, max_length=16),
         ),
         ops.AlterField(
             model_name='Transfer',
