@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-import uuid
 from collections import Counter
 from collections.abc import Callable
-from typing import Any
 
 import pytest
 
@@ -14,21 +12,10 @@ from app.ledger.audit import audit
 from models import Journal, JournalKind, TransferRefund
 from tests.support import chat, wallet_flows
 from tests.support.client import GraphQLClient
+from tests.support.refunds import refund
 from tests.support.server import RunningServer
 from tests.support.sinks import SmsSink
-from tests.support.wallet_flows import PIN, WalletAccount, balance, errors, ledger_snapshot
-
-REFUND = """mutation($input: RefundTransferInput!) { refundTransfer(input: $input) { __typename
-  ... on RefundSuccess { refund { id kind state amount { amount } memo } original { id }
-                         refundedTotal { amount } wallet { balance { amount } } }
-  ... on RefundRefusedError { reason remaining { amount } } """ + errors("InvalidPinError") + " } }"
-
-
-async def refund(who: WalletAccount, transfer_id: str, amount: str, *, reason: str = "overpaid",
-                 key: str | None = None, pin: str = PIN) -> dict[str, Any]:
-    return await who.client.mutate("refundTransfer", REFUND, {"input": {
-        "transferId": transfer_id, "amount": amount, "reason": reason, "pin": pin,
-        "idempotencyKey": key or str(uuid.uuid4())}})
+from tests.support.wallet_flows import balance, ledger_snapshot
 
 
 async def test_the_recipient_refunds_part_then_the_rest_and_never_more(
