@@ -143,12 +143,23 @@ class Settings(BaseSettings):
 
 def tortoise_config(database_url: str) -> dict[str, Any]:
     return {
-        "connections": {"default": database_url},
+        "connections": {"default": _connection(database_url)},
         "apps": {"models": {"models": MODEL_MODULES, "migrations": "models.migrations",
                             "default_connection": "default"}},
         "use_tz": True,
         "timezone": "UTC",
     }
+
+
+def _connection(database_url: str) -> str | dict[str, Any]:
+    """PostgreSQL goes through app.postgres_engine (asyncpg with a deliberate pool reset query)."""
+    if not database_url.startswith(("postgres://", "postgresql://", "asyncpg://")):
+        return database_url
+    from tortoise.backends.base.config_generator import expand_db_url
+
+    config = expand_db_url(database_url)
+    config["engine"] = "app.postgres_engine"
+    return config
 
 
 def _cli_config() -> dict[str, Any]:
