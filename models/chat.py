@@ -122,12 +122,16 @@ class MoneyRequest(Model):
     state = fields.CharEnumField(RequestState, max_length=10, default=RequestState.OPEN)
     created_at = fields.DatetimeField(auto_now_add=True)
     cancelled_at = fields.DatetimeField(null=True)
+    # Optional client key: a retried requestMoney returns the first request instead of posting a second.
+    idempotency_key = fields.CharField(max_length=255, null=True)
+    request_fingerprint = fields.CharField(max_length=64, null=True)
 
     conversation_id: int
     requester_id: int
 
     class Meta:
         table = "money_requests"
+        unique_together = (("requester", "idempotency_key"),)
 
 
 class RequestPayment(Model):

@@ -68,6 +68,8 @@ class RequestMoneyInput:
     conversation_id: strawberry.ID
     amount: Decimal
     memo: str = strawberry.field(default="", description="Up to 100 characters.")
+    idempotency_key: str | None = strawberry.field(
+        default=None, description="A fresh key per request; a retry with it returns the first request.")
 
 
 @strawberry.input

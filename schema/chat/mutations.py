@@ -30,6 +30,7 @@ from schema.chat.types import Message, PaymentRequest, SupportTicket
 from schema.context import Info
 from schema.errors import (
     ForbiddenError,
+    IdempotencyConflictError,
     InvalidInputError,
     MessageLockedError,
     NotAuthenticatedError,
@@ -79,7 +80,8 @@ ConversationResult = Annotated[ConversationSuccess | ForbiddenError | _Base, str
 MessageResult = Annotated[MessageSuccess | MessageLockedError | _Base, strawberry.union("MessageResult")]
 ReadResult = Annotated[ReadSuccess | _Base, strawberry.union("MarkReadResult")]
 TypingResult = Annotated[TypingSuccess | _Base, strawberry.union("SetTypingResult")]
-RequestResult = Annotated[PaymentRequestSuccess | RequestClosedError | _Base, strawberry.union("PaymentRequestResult")]
+RequestResult = Annotated[PaymentRequestSuccess | RequestClosedError | IdempotencyConflictError | _Base,
+                          strawberry.union("PaymentRequestResult")]
 TicketResult = Annotated[SupportTicketSuccess | _Base, strawberry.union("OpenSupportTicketResult")]
 
 
@@ -188,7 +190,7 @@ class ChatMutation(PaymentMutation):
         try:
             r = await requests.request_money(info.context.rt, info.context.require_viewer(),
                                              conversation_id=_conv(input.conversation_id), amount=input.amount,
-                                             memo=input.memo)
+                                             memo=input.memo, idempotency_key=input.idempotency_key)
         except DomainError as exc:
             return from_domain(exc)  # type: ignore[return-value]
         return PaymentRequestSuccess(request=PaymentRequest.from_model(r))

@@ -9,6 +9,7 @@ from models.wallet import AccountKind, JournalKind, TransferKind, TransferState
 from tortoise.fields.base import OnDelete
 from tortoise import fields
 from tortoise.indexes import Index
+from tortoise.migrations.constraints import UniqueConstraint
 
 class Migration(migrations.Migration):
     dependencies = [('models', '0002_auto_20261201_2221')]
@@ -118,6 +119,20 @@ class Migration(migrations.Migration):
             model_name='Message',
             name='transfer_state',
             field=fields.CharField(null=True, max_length=20),
+        ),
+        ops.AddField(
+            model_name='MoneyRequest',
+            name='idempotency_key',
+            field=fields.CharField(null=True, max_length=255),
+        ),
+        ops.AddField(
+            model_name='MoneyRequest',
+            name='request_fingerprint',
+            field=fields.CharField(null=True, max_length=64),
+        ),
+        ops.AddConstraint(
+            model_name='MoneyRequest',
+            constraint=UniqueConstraint(fields=('requester', 'idempotency_key'), name=None),
         ),
         ops.AlterField(
             model_name='Transfer',
