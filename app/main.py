@@ -17,7 +17,7 @@ from tortoise.contrib.starlette import RegisterTortoise
 
 from app.limits_middleware import BodySizeLimit
 from app.mail.delivery import DeliveryWorker
-from app.payments.acceptance import expire_due
+from app.payments.acceptance import expire_due, remind_due
 from app.payments.red_packet_expiry import return_expired
 from app.payments.sweeper import Sweeper
 from app.runtime import Runtime
@@ -47,7 +47,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             rt.signals, rt.events_waker = bus, relay
             await bus.start()
             relay.start()
-            sweeper = Sweeper(rt, [return_expired, expire_due])
+            sweeper = Sweeper(rt, [return_expired, remind_due, expire_due])
             sweeper.start()
             try:
                 yield

@@ -52,6 +52,7 @@ class PendingTransfer(Model):
     outcome = fields.CharEnumField(PendingOutcome, max_length=8, null=True)
     reason = fields.CharField(max_length=100, default="")
     resolved_at = fields.DatetimeField(null=True)
+    reminded_at = fields.DatetimeField(null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:

@@ -80,6 +80,12 @@ class TransferStateEvent(StreamEvent):
     state: str
 
 
+@strawberry.type(description="A transfer waiting for your acceptance returns to its sender soon.")
+class TransferReminderEvent(StreamEvent):
+    transfer_id: strawberry.ID = strawberry.field(description="Global id of the waiting `Transfer`.")
+    expires_at: datetime = strawberry.field(description="When it returns by itself unless accepted.")
+
+
 _CHANGES = {"message.added": MessageChange.ADDED, "message.edited": MessageChange.EDITED,
             "message.recalled": MessageChange.RECALLED}
 MESSAGE_KINDS = frozenset(_CHANGES)
@@ -135,6 +141,9 @@ def _one(e: Event, messages: dict[int, MessageModel], requests: dict[int, MoneyR
     if e.kind == "transfer.state_changed":
         return TransferStateEvent(cursor=cursor, at=at, transfer_id=strawberry.ID(str(p["transferId"])),
                                   state=str(p["state"]))
+    if e.kind == "transfer.reminder":
+        return TransferReminderEvent(cursor=cursor, at=at, transfer_id=strawberry.ID(str(p["transferId"])),
+                                     expires_at=datetime.fromisoformat(str(p["expiresAt"])))
     return None
 
 
@@ -146,4 +155,4 @@ def typing_event(signal: dict[str, Any]) -> TypingEvent:
 
 
 ALL_TYPES = [MessageEvent, ReadEvent, TypingEvent, MembershipEvent, RequestEvent, PaymentReceiptEvent,
-             TransferStateEvent]
+             TransferStateEvent, TransferReminderEvent]

@@ -17,6 +17,8 @@ from tortoise.functions import Sum
 from tortoise.transactions import in_transaction
 
 from app import events
+from app.chat.announce import MESSAGE_ADDED, announce
+from app.chat.conversations import direct_between, touch
 from app.chat.transfer_messages import TransferNote, post_transfer_message, update_transfer_state
 from app.errors import (
     InsufficientFunds,
@@ -28,6 +30,7 @@ from app.errors import (
 )
 from app.events import Pending
 from app.ledger import book
+from app.ledger.amounts import format_amount
 from app.ledger.book import Line
 from app.ledger.retry import retry_conflicts
 from app.payments import idempotency, limits
@@ -40,6 +43,8 @@ from models import (
     AccountKind,
     EntryKind,
     JournalKind,
+    Message,
+    MessageKind,
     PendingOutcome,
     PendingTransfer,
     Transfer,
@@ -52,6 +57,8 @@ from models import (
 
 MAX_REASON = 100
 BATCH = 100
+REMIND_BEFORE = timedelta(hours=2)
+TRANSFER_REMINDER = "transfer.reminder"
 
 
 async def update_settings(user: User, *, transfer_acceptance: TransferAcceptance) -> WalletPreference:
@@ -220,3 +227,36 @@ async def _apply(rt: Runtime, pending: PendingTransfer, outcome: PendingOutcome,
                          balance_after_minor=accounts[wallet.id].balance_minor, counterparty=await User.get(id=other))
     await record_state_change(other, transfer, state.value)
     return transfer
+
+
+async def remind_due(rt: Runtime) -> int:
+    """Sweeper job: once per waiting transfer, REMIND_BEFORE its expiry, tell the recipient in chat."""
+    done = 0
+    while done < BATCH and await retry_conflicts(lambda: _remind_one(rt)):
+        done += 1
+    if done:
+        rt.events_waker.wake()
+    return done
+
+
+async def _remind_one(rt: Runtime) -> bool:
+    now = rt.clock.now()
+    async with in_transaction():
+        pending = await PendingTransfer.filter(outcome__isnull=True, reminded_at__isnull=True,
+                                               expires_at__lte=now + REMIND_BEFORE) \
+            .order_by("expires_at").select_for_update(skip_locked=True).first()
+        if pending is None:
+            return False
+        await PendingTransfer.filter(id=pending.id).update(reminded_at=now)
+        await events.lock_streams([pending.payer_id, pending.payee_id])
+        conversation = await direct_between(pending.payer_id, pending.payee_id)
+        left_minutes = max(0, int((pending.expires_at - now).total_seconds() // 60))
+        text = (f"A transfer of {format_amount(pending.amount_minor, pending.currency)} {pending.currency} waits "
+                f"for acceptance; it returns to the sender in {left_minutes} minutes.")
+        message = await Message.create(conversation_id=conversation.id, kind=MessageKind.SYSTEM, text=text)
+        await touch(conversation, message, now)
+        await announce(conversation.id, MESSAGE_ADDED, messageId=message.id)
+        await events.record([pending.payee_id], TRANSFER_REMINDER, {
+            "transferId": global_id("Transfer", pending.transfer_id), "expiresAt": pending.expires_at.isoformat(),
+            "at": now.isoformat()})
+    return True

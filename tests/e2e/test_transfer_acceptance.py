@@ -20,6 +20,9 @@ from tests.support.server import RunningServer
 from tests.support.sinks import SmsSink
 from tests.support.time_travel import travelling
 from tests.support.wallet_flows import SEND_MONEY, WalletAccount, balance, ledger_snapshot
+from tests.support.ws import WsClient
+
+REMINDERS = "subscription { events { __typename ... on TransferReminderEvent { transferId } } }"
 
 
 async def send(payer: WalletAccount, payee: WalletAccount, amount: str, *, wait: bool = False,
@@ -31,9 +34,10 @@ async def send(payer: WalletAccount, payee: WalletAccount, amount: str, *, wait:
 
 async def message_state(who: WalletAccount, other: WalletAccount) -> str:
     conv = await chat.start(who.account, other.account)
-    page = await chat.conversation(who.account, conv["id"], last=1)
+    page = await chat.conversation(who.account, conv["id"], last=5)
     assert page is not None
-    return str(page["messages"]["edges"][0]["node"]["transfer"]["state"])
+    bubbles = [e["node"]["transfer"] for e in page["messages"]["edges"] if e["node"]["transfer"]]
+    return str(bubbles[-1]["state"])
 
 
 async def test_with_manual_acceptance_money_waits_until_the_recipient_accepts(
@@ -97,8 +101,26 @@ async def test_an_unaccepted_transfer_returns_by_itself_after_24_hours(
     alice = await wallet_flows.funded_user(new_client(), sms_sink, "30.00", name="Alice")
     bob = await wallet_flows.wallet_user(new_client(), sms_sink, name="Bob")
     tid = (await send(alice, bob, "7.00", wait=True))["transfer"]["id"]
+    b_ws = await WsClient.connect(server.ws_url, bob.account.token)
     with travelling(server) as clock:
-        clock.advance(timedelta(hours=24, seconds=1))
+        try:
+            op = await b_ws.subscribe(REMINDERS)
+            await asyncio.sleep(0.3)
+            clock.advance(timedelta(hours=22, minutes=1))  # two hours before expiry: one reminder
+            notice_event, reminder = await b_ws.take(op, 2)  # the chat notice, then the reminder itself
+            assert notice_event == {"__typename": "MessageEvent"}
+            assert reminder == {"__typename": "TransferReminderEvent", "transferId": tid}
+            assert await b_ws.quiet(op, 0.4) == []
+        finally:
+            await b_ws.close()
+        conv = await chat.start(bob.account, alice.account)
+        page = await chat.conversation(bob.account, conv["id"], last=1)
+        assert page is not None
+        notice = page["messages"]["edges"][0]["node"]
+        assert (notice["kind"], notice["text"]) == (
+            "SYSTEM", "A transfer of 7.00 CNY waits for acceptance; it returns to the sender in 118 minutes.")
+        assert await acc.state_of(alice, tid) == "AWAITING_ACCEPTANCE"
+        clock.advance(timedelta(hours=1, minutes=59, seconds=1))
         for _ in range(100):
             if await acc.state_of(alice, tid) == "RETURNED":
                 break

@@ -30,6 +30,7 @@ class Migration(migrations.Migration):
                 ('outcome', fields.CharEnumField(null=True, description='ACCEPTED: ACCEPTED\nRETURNED: RETURNED\nEXPIRED: EXPIRED', enum_type=PendingOutcome, max_length=8)),
                 ('reason', fields.CharField(default='', max_length=100)),
                 ('resolved_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
+                ('reminded_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
                 ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
             ],
             options={'table': 'pending_transfers', 'app': 'models', 'indexes': [Index(fields=['outcome', 'expires_at']), Index(fields=['payee_id'])], 'pk_attr': 'id', 'table_description': 'A transfer held in the pending-transfers account until the recipient acts or it expires.'},
