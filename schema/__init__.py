@@ -27,6 +27,7 @@ from schema.scalars import SCALAR_MAP
 from schema.social.acceptance import AcceptanceMutation
 from schema.social.mutations import SocialMutation, SocialQuery
 from schema.social.refunds import RefundMutation
+from schema.social.request_reminders import RequestReminderMutation
 from schema.users.mutations import UserMutation
 from schema.users.queries import UserQuery
 from schema.wallet.cards import CardMutation
@@ -44,7 +45,7 @@ class Query(UserQuery, ChatQuery, WalletQuery, SocialQuery):
 
 @strawberry.type
 class Mutation(UserMutation, ChatMutation, WalletMutation, CardMutation, SocialMutation, AcceptanceMutation,
-               RefundMutation):
+               RefundMutation, RequestReminderMutation):
     pass
 
 
