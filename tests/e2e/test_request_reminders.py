@@ -15,7 +15,8 @@ REMIND = """mutation($input: RequestRefInput!) { remindRequest(input: $input) { 
   ... on RequestReminded { remindedCount request { id } } ... on Error { code message } } }"""
 CLOSE = """mutation($input: RequestRefInput!) { closeRequest(input: $input) { __typename
   ... on RequestClosedSuccess { request { state } } ... on Error { code message } } }"""
-MESSAGES = "subscription { messages { __typename ... on MessageEvent { change message { kind text } } } }"
+EVENTS = """subscription { events { __typename ... on MessageEvent { change message { kind text } }
+  ... on RequestReminderEvent { requestId } } }"""
 
 
 async def test_the_requester_reminds_those_who_have_not_paid_then_closes_the_request(
@@ -29,13 +30,14 @@ async def test_the_requester_reminds_those_who_have_not_paid_then_closes_the_req
 
     t_ws = await WsClient.connect(server.ws_url, tom.account.token)
     try:
-        op = await t_ws.subscribe(MESSAGES)
+        op = await t_ws.subscribe(EVENTS)
         await t_ws.quiet(op, 0.3)
         reminded = await rita.client.mutate("remindRequest", REMIND, {"input": {"requestId": asked["id"]}})
         assert (reminded["__typename"], reminded["remindedCount"]) == ("RequestReminded", 1)  # Tom only
-        (notice,) = await t_ws.take(op, 1)
+        notice, reminder = await t_ws.take(op, 2)
         assert notice["message"] == {"kind": "SYSTEM", "text": 'Reminder from Rita: 5.00 CNY for "dinner" is still '
                                                               'to pay.'}
+        assert reminder == {"__typename": "RequestReminderEvent", "requestId": asked["id"]}
     finally:
         await t_ws.close()
     by_other = await tom.client.mutate("remindRequest", REMIND, {"input": {"requestId": asked["id"]}})
