@@ -31,6 +31,9 @@ class ErrorCode(StrEnum):
     REQUEST_CLOSED = "REQUEST_CLOSED"
     NOT_REACHABLE = "NOT_REACHABLE"
     APPROVAL_REJECTED = "APPROVAL_REJECTED"
+    RED_PACKET_UNAVAILABLE = "RED_PACKET_UNAVAILABLE"
+    TRANSFER_NOT_PENDING = "TRANSFER_NOT_PENDING"
+    REFUND_REFUSED = "REFUND_REFUSED"
 
 
 class DomainError(Exception):
@@ -245,6 +248,16 @@ class AccountNotEmpty(DomainError):
         self.reason = reason
 
 
+class RedPacketUnavailable(DomainError):
+    """This member cannot take a share: NOT_ELIGIBLE, ALREADY_OPENED, EMPTY or EXPIRED."""
+
+    code = ErrorCode.RED_PACKET_UNAVAILABLE
+
+    def __init__(self, reason: str, message: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+
+
 class ApprovalRejected(DomainError):
     """A device assertion that does not approve this payment. Counts as a wrong PIN does."""
 
@@ -253,3 +266,25 @@ class ApprovalRejected(DomainError):
     def __init__(self, attempts_left: int, message: str = "This device approval was not accepted.") -> None:
         super().__init__(f"{message} {attempts_left} attempt(s) left.")
         self.attempts_left = attempts_left
+
+
+class TransferNotPending(DomainError):
+    """The transfer no longer waits for acceptance: it was accepted, returned or expired."""
+
+    code = ErrorCode.TRANSFER_NOT_PENDING
+
+    def __init__(self, state: str) -> None:
+        super().__init__(f"This transfer is no longer waiting for acceptance ({state}).")
+        self.state = state
+
+
+class RefundRefused(DomainError):
+    """NOT_REFUNDABLE (not a completed transfer you received) or EXCEEDS_REMAINING (over what is left)."""
+
+    code = ErrorCode.REFUND_REFUSED
+
+    def __init__(self, reason: str, message: str, *, remaining_minor: int, currency: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+        self.remaining_minor = remaining_minor
+        self.currency = currency

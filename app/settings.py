@@ -103,6 +103,9 @@ class Settings(BaseSettings):
     transfer_limit_minor: int = 5_000_000
     daily_outgoing_limit_minor: int = 20_000_000
     step_up_threshold_minor: int = 500_000
+    red_packet_hours: int = 24
+    transfer_accept_hours: int = 24
+    sweep_interval_seconds: float = 5.0
     message_recall_seconds: int = 120
     message_edit_seconds: int = 24 * 3600
     typing_ttl_seconds: float = 6.0

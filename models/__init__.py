@@ -1,5 +1,6 @@
 """Tortoise models, one module per domain. Tortoise discovers them through this package."""
 
+from models.acceptance import PendingOutcome, PendingTransfer, TransferAcceptance, WalletPreference
 from models.card_requests import CardRequest
 from models.chat import (
     Conversation,
@@ -30,6 +31,8 @@ from models.people import (
     PushPlatform,
     PushStatus,
 )
+from models.red_packets import RedPacket, RedPacketShare, RedPacketSplit, RedPacketState
+from models.refunds import TransferRefund
 from models.users import Identity, Session, User, UserRole, VerificationCode
 from models.wallet import (
     AccountKind,
@@ -79,21 +82,30 @@ __all__ = [
     "PaymentApproval",
     "PaymentDevice",
     "PaymentPin",
+    "PendingOutcome",
+    "PendingTransfer",
     "PrivacySettings",
     "PushDelivery",
     "PushDevice",
     "PushFeed",
     "PushPlatform",
     "PushStatus",
+    "RedPacket",
+    "RedPacketShare",
+    "RedPacketSplit",
+    "RedPacketState",
     "RequestPayment",
     "RequestState",
     "Session",
     "SupportTicket",
     "TicketStatus",
     "Transfer",
+    "TransferAcceptance",
     "TransferKind",
+    "TransferRefund",
     "TransferState",
     "User",
     "UserRole",
     "VerificationCode",
+    "WalletPreference",
 ]

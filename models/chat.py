@@ -21,6 +21,7 @@ class MessageKind(StrEnum):
     TRANSFER = "transfer"
     REQUEST = "request"
     SYSTEM = "system"
+    RED_PACKET = "packet"
 
 
 class RequestState(StrEnum):
@@ -96,7 +97,7 @@ class Message(Model):
     amount_minor = fields.BigIntField(null=True)
     currency = fields.CharField(max_length=3, null=True)
     memo = fields.CharField(max_length=200, default="")
-    transfer_state = fields.CharField(max_length=16, null=True)
+    transfer_state = fields.CharField(max_length=20, null=True)
     request_id = fields.BigIntField(null=True)
 
     conversation_id: int
@@ -123,12 +124,16 @@ class MoneyRequest(Model):
     state = fields.CharEnumField(RequestState, max_length=10, default=RequestState.OPEN)
     created_at = fields.DatetimeField(auto_now_add=True)
     cancelled_at = fields.DatetimeField(null=True)
+    # Optional client key: a retried requestMoney returns the first request instead of posting a second.
+    idempotency_key = fields.CharField(max_length=255, null=True)
+    request_fingerprint = fields.CharField(max_length=64, null=True)
 
     conversation_id: int
     requester_id: int
 
     class Meta:
         table = "money_requests"
+        unique_together = (("requester", "idempotency_key"),)
 
 
 class RequestPayment(Model):

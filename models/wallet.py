@@ -25,13 +25,14 @@ class PaymentPin(Model):
     user: fields.OneToOneRelation[User] = fields.OneToOneField(
         "models.User", related_name="payment_pin", on_delete=fields.CASCADE)
     pin_hash = fields.CharField(max_length=255)
-    key_id = fields.CharField(max_length=16, default="")  # the PIN key that made pin_hash; "" = argon2id
+    # The PIN key that made pin_hash; "" = argon2id (rows from before keyed verifiers get it on upgrade).
+    key_id = fields.CharField(max_length=16, default="", db_default="")
     failed_attempts = fields.IntField(default=0)
     locked_until = fields.DatetimeField(null=True)
     # When the last locks began (ISO instants, newest last, at most three): three in 24 h lock
     # the PIN until it is reset.
-    recent_locks: list[str] = fields.JSONField(default=list)
-    reset_required = fields.BooleanField(default=False)
+    recent_locks: list[str] | None = fields.JSONField(default=list, null=True)
+    reset_required = fields.BooleanField(default=False, db_default=False)
     # Unused since the row lock is the attempt slot. Kept for now: removing a column rebuilds the
     # table on SQLite, and Tortoise's rebuild drops its unique index; drop them in the combined migration.
     attempts_in_flight = fields.IntField(default=0)
@@ -48,6 +49,8 @@ class AccountKind(StrEnum):
     USER_WALLET = "USER_WALLET"
     CARD_CLEARING = "CARD_CLEARING"
     WITHDRAWAL_HOLDS = "WITHDRAWAL_HOLDS"
+    RED_PACKET = "RED_PACKET"
+    PENDING_TRANSFERS = "PENDING_TRANSFERS"
 
 
 class LedgerAccount(Model):
@@ -76,20 +79,26 @@ class TransferKind(StrEnum):
     P2P = "P2P"
     TOP_UP = "TOP_UP"
     WITHDRAWAL = "WITHDRAWAL"
+    RED_PACKET = "RED_PACKET"
+    PACKET_SHARE = "PACKET_SHARE"
+    PACKET_RETURN = "PACKET_RETURN"
+    REFUND = "REFUND"
 
 
 class TransferState(StrEnum):
     PENDING = "PENDING"
     COMPLETED = "COMPLETED"
     FAILED = "FAILED"
+    AWAITING_ACCEPTANCE = "AWAITING_ACCEPTANCE"
+    RETURNED = "RETURNED"
 
 
 class Transfer(Model):
     """One money movement a user asked for, unique per (initiator, idempotency key)."""
 
     id = fields.BigIntField(primary_key=True)
-    kind = fields.CharEnumField(TransferKind, max_length=12)
-    state = fields.CharEnumField(TransferState, max_length=10)
+    kind = fields.CharEnumField(TransferKind, max_length=16)
+    state = fields.CharEnumField(TransferState, max_length=20)
     initiator: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
         "models.User", related_name="initiated_transfers", on_delete=fields.RESTRICT)
     idempotency_key = fields.CharField(max_length=255)
@@ -122,6 +131,13 @@ class JournalKind(StrEnum):
     WITHDRAWAL_HOLD = "WITHDRAWAL_HOLD"
     WITHDRAWAL_SETTLE = "WITHDRAWAL_SETTLE"
     WITHDRAWAL_VOID = "WITHDRAWAL_VOID"
+    RED_PACKET = "RED_PACKET"
+    PACKET_SHARE = "PACKET_SHARE"
+    PACKET_RETURN = "PACKET_RETURN"
+    TRANSFER_HOLD = "TRANSFER_HOLD"
+    TRANSFER_ACCEPT = "TRANSFER_ACCEPT"
+    TRANSFER_RETURN = "TRANSFER_RETURN"
+    REFUND = "REFUND"
 
 
 class Journal(Model):

@@ -37,6 +37,10 @@ from schema.people.contacts import ContactMutation, ContactQuery
 from schema.people.push import PushMutation, PushQuery
 from schema.people.support import SupportMutation, SupportQuery
 from schema.scalars import SCALAR_MAP
+from schema.social.acceptance import AcceptanceMutation
+from schema.social.mutations import SocialMutation, SocialQuery
+from schema.social.refunds import RefundMutation
+from schema.social.request_reminders import RequestReminderMutation
 from schema.users.mutations import UserMutation
 from schema.users.queries import UserQuery
 from schema.wallet.cards import CardMutation
@@ -47,14 +51,15 @@ from subscriptions.types import ALL_TYPES as STREAM_EVENT_TYPES
 
 
 @strawberry.type
-class Query(UserQuery, ChatQuery, WalletQuery, ContactQuery, PushQuery, SupportQuery, DeviceQuery):
+class Query(UserQuery, ChatQuery, WalletQuery, ContactQuery, PushQuery, SupportQuery, DeviceQuery, SocialQuery):
     node: relay.Node | None = relay.node(description="Any object the caller may see, by global id; "
                                                      "others are indistinguishable from missing.")
 
 
 @strawberry.type
 class Mutation(UserMutation, ChatMutation, WalletMutation, CardMutation, ContactMutation,
-               PushMutation, SupportMutation, AccountMutation, DeviceMutation):
+               PushMutation, SupportMutation, AccountMutation, DeviceMutation, SocialMutation,
+               AcceptanceMutation, RefundMutation, RequestReminderMutation):
     pass
 
 

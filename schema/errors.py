@@ -45,6 +45,9 @@ register_enum(DomainErrorCode, name="ErrorCode", description="Machine-readable e
     "REQUEST_CLOSED": "The request is cancelled or already paid by the viewer (RequestClosedError).",
     "NOT_REACHABLE": "Blocked, or the person's privacy settings do not allow it (NotReachableError).",
     "APPROVAL_REJECTED": "A device assertion that does not approve this payment (ApprovalRejectedError).",
+    "RED_PACKET_UNAVAILABLE": "No share of this red packet for the viewer (RedPacketUnavailableError).",
+    "TRANSFER_NOT_PENDING": "The transfer no longer waits for acceptance (TransferNotPendingError).",
+    "REFUND_REFUSED": "The refund is refused (RefundRefusedError).",
 })
 
 
@@ -288,3 +291,23 @@ class AccountNotEmptyError(Error):
                              "It counts against the same attempts as a wrong PIN.")
 class ApprovalRejectedError(Error):
     attempts_left: int = strawberry.field(description="PIN and device attempts left before payments lock.")
+
+
+# Money between people.
+@shows(domain.RedPacketUnavailable)
+@strawberry.type(description="This member cannot take a share of the red packet.")
+class RedPacketUnavailableError(Error):
+    reason: str = strawberry.field(description="NOT_ELIGIBLE, ALREADY_OPENED, EMPTY or EXPIRED.")
+
+
+@shows(domain.TransferNotPending)
+@strawberry.type(description="The transfer no longer waits for acceptance.")
+class TransferNotPendingError(Error):
+    state: str = strawberry.field(description="ACCEPTED, RETURNED or EXPIRED: what already happened to it.")
+
+
+@shows(domain.RefundRefused, remaining=lambda e: Money.of(e.remaining_minor, e.currency))
+@strawberry.type(description="The refund is refused; nothing moved.")
+class RefundRefusedError(Error):
+    reason: str = strawberry.field(description="NOT_REFUNDABLE or EXCEEDS_REMAINING.")
+    remaining: Money = strawberry.field(description="What may still be refunded of the transfer.")

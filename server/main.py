@@ -14,7 +14,10 @@ from tortoise import Tortoise
 from tortoise.contrib.starlette import RegisterTortoise
 
 from app.mail.delivery import DeliveryWorker
+from app.payments.acceptance import expire_due, remind_due
 from app.payments.reconciler import Reconciler
+from app.payments.red_packet_expiry import return_expired
+from app.payments.sweeper import Sweeper
 from app.push.dispatcher import PushDispatcher
 from app.redaction import install_log_redaction
 from app.runtime import Runtime
@@ -53,9 +56,12 @@ def create_app(settings: Settings | None = None) -> Starlette:
             reconciler.start()
             push = PushDispatcher(rt)
             await push.start()
+            sweeper = Sweeper(rt, [return_expired, remind_due, expire_due])
+            sweeper.start()
             try:
                 yield
             finally:
+                await sweeper.stop()
                 await push.stop()
                 await reconciler.stop()
                 await graphql.sockets.stop()

@@ -83,6 +83,18 @@ class TransferStateEvent(StreamEvent):
     state: str = strawberry.field(description="Its new state.")
 
 
+@strawberry.type(description="A transfer waiting for your acceptance returns to its sender soon.")
+class TransferReminderEvent(StreamEvent):
+    transfer_id: strawberry.ID = strawberry.field(description="Global id of the waiting `Transfer`.")
+    expires_at: datetime = strawberry.field(description="When it returns by itself unless accepted.")
+
+
+@strawberry.type(description="The requester reminds you that a money request is still to pay.")
+class RequestReminderEvent(StreamEvent):
+    conversation_id: strawberry.ID = strawberry.field(description="Global id of the conversation.")
+    request_id: strawberry.ID = strawberry.field(description="Global id of the `PaymentRequest`.")
+
+
 _CHANGES = {"message.added": MessageChange.ADDED, "message.edited": MessageChange.EDITED,
             "message.recalled": MessageChange.RECALLED}
 MESSAGE_KINDS = frozenset(_CHANGES)
@@ -138,6 +150,12 @@ def _one(e: Event, messages: dict[int, MessageModel], requests: dict[int, MoneyR
     if e.kind == "transfer.state_changed":
         return TransferStateEvent(cursor=cursor, at=at, transfer_id=strawberry.ID(str(p["transferId"])),
                                   state=str(p["state"]))
+    if e.kind == "request.reminder":
+        return RequestReminderEvent(cursor=cursor, at=at, conversation_id=_gid("Conversation", p["conversationId"]),
+                                    request_id=_gid("PaymentRequest", p["requestId"]))
+    if e.kind == "transfer.reminder":
+        return TransferReminderEvent(cursor=cursor, at=at, transfer_id=strawberry.ID(str(p["transferId"])),
+                                     expires_at=datetime.fromisoformat(str(p["expiresAt"])))
     return _people(e)
 
 
@@ -172,4 +190,4 @@ def typing_event(signal: dict[str, Any]) -> TypingEvent:
 
 
 ALL_TYPES = [MessageEvent, ReadEvent, TypingEvent, MembershipEvent, RequestEvent, PaymentReceiptEvent,
-             TransferStateEvent, TicketEvent, ContactEvent]
+             TransferStateEvent, TicketEvent, ContactEvent, TransferReminderEvent, RequestReminderEvent]

@@ -115,6 +115,7 @@ def make_settings(database_url: str, mail_sink: MailSink, sms_sink: SmsSink, red
         "card_call_timeout_seconds": 1.5,
         "reconcile_after_seconds": 3.0,
         "reconcile_poll_seconds": 0.2,
+        "sweep_interval_seconds": 0.1,
     }
     values.update(overrides)
     return Settings(_env_file=None, **values)  # type: ignore[arg-type]

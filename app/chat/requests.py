@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from hashlib import sha256
+
+from tortoise.exceptions import IntegrityError
 
 from app.chat.access import visible_conversation
 from app.chat.announce import MESSAGE_ADDED, MESSAGE_EDITED, REQUEST_UPDATED, announce, lock_conversation
 from app.chat.conversations import touch
-from app.errors import InvalidInput, NotFound, RequestClosed
+from app.errors import IdempotencyConflict, InvalidInput, NotFound, RequestClosed
 from app.ledger.amounts import parse_amount
 from app.people.reach import Reach, check_direct
 from app.runtime import Runtime
@@ -18,11 +21,17 @@ from models import ConversationKind, Message, MessageKind, MoneyRequest, Request
 MAX_MEMO = 100
 
 
-async def request_money(rt: Runtime, user: User, *, conversation_id: int, amount: str, memo: str) -> MoneyRequest:
-    """Post a request for `amount` into a direct or group conversation."""
+async def request_money(rt: Runtime, user: User, *, conversation_id: int, amount: str, memo: str,
+                        idempotency_key: str | None = None) -> MoneyRequest:
+    """Post a request for `amount` into a direct or group conversation (once per idempotency key)."""
     currency = rt.settings.currency
     amount_minor = parse_amount(amount, currency)
     memo = clean_text(memo, "memo", max_length=MAX_MEMO)
+    key = _check_key(idempotency_key) if idempotency_key is not None else None
+    digest = sha256(f"{conversation_id}\x1f{amount_minor}\x1f{currency}\x1f{memo}".encode()).hexdigest() \
+        if key else None
+    if key is not None and (first := await _requested(user.id, key, digest)) is not None:
+        return first
     conversation = await visible_conversation(user, conversation_id)
     if conversation.kind == ConversationKind.SUPPORT:
         raise InvalidInput("conversationId", "money can be requested in direct and group conversations only")
@@ -32,7 +41,8 @@ async def request_money(rt: Runtime, user: User, *, conversation_id: int, amount
     async def post(_: object) -> MoneyRequest:
         await lock_conversation(conversation.id)
         request = await MoneyRequest.create(conversation_id=conversation.id, requester_id=user.id,
-                                            amount_minor=amount_minor, currency=currency, memo=memo)
+                                            amount_minor=amount_minor, currency=currency, memo=memo,
+                                            idempotency_key=key, request_fingerprint=digest)
         message = await Message.create(conversation_id=conversation.id, kind=MessageKind.REQUEST,
                                        author_id=user.id, amount_minor=amount_minor, currency=currency,
                                        memo=memo, request_id=request.id)
@@ -42,7 +52,29 @@ async def request_money(rt: Runtime, user: User, *, conversation_id: int, amount
         await announce(conversation.id, MESSAGE_ADDED, messageId=message.id)
         return request
 
-    return await money_transaction(rt, post)
+    try:
+        return await money_transaction(rt, post)
+    except IntegrityError:
+        first = await _requested(user.id, key, digest) if key is not None else None
+        if first is None:
+            raise
+        return first  # the same key committed while this one waited on its unique index
+
+
+def _check_key(key: str) -> str:
+    # The same rule as payment keys (app.payments.idempotency), kept here: chat does not import payments.
+    key = clean_text(key, "idempotencyKey", max_length=255, min_length=1)
+    if not key.isascii():
+        raise InvalidInput("idempotencyKey", "must be ASCII, e.g. a UUID")
+    return key
+
+
+async def _requested(user_id: int, key: str, digest: str | None) -> MoneyRequest | None:
+    """The request this key already posted; IdempotencyConflict if it asked for something else."""
+    first = await MoneyRequest.get_or_none(requester_id=user_id, idempotency_key=key)
+    if first is not None and first.request_fingerprint != digest:
+        raise IdempotencyConflict()
+    return first
 
 
 async def visible_request(user: User, request_id: int) -> MoneyRequest:

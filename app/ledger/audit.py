@@ -52,6 +52,37 @@ CHECKS: tuple[tuple[str, str], ...] = (
     ("a completed transfer has no journal", """
         SELECT t.id AS transfer_id, t.kind FROM transfers t
         WHERE t.state = 'COMPLETED' AND NOT EXISTS (SELECT 1 FROM journals j WHERE j.transfer_id = t.id)"""),
+    # Money between people (issue 11): each red packet's account holds exactly its unclaimed shares
+    # while it is open, and nothing once it is EMPTY or EXPIRED.
+    ("a red packet's account does not hold its unclaimed shares", """
+        SELECT p.id AS red_packet_id, p.state, a.balance_minor AS held, open_items.unclaimed FROM red_packets p
+        JOIN ledger_accounts a ON a.id = p.account_id
+        JOIN (SELECT s.packet_id, SUM(CASE WHEN s.claimant_id IS NULL THEN s.amount_minor ELSE 0 END) AS unclaimed
+              FROM red_packet_shares s GROUP BY s.packet_id) open_items ON open_items.packet_id = p.id
+        WHERE a.balance_minor <> CASE WHEN p.state = 'OPEN' THEN open_items.unclaimed ELSE 0 END
+           OR p.remaining_minor <> open_items.unclaimed
+           OR p.returned_minor + (SELECT COALESCE(SUM(s2.amount_minor), 0) FROM red_packet_shares s2
+                                  WHERE s2.packet_id = p.id AND s2.claimant_id IS NOT NULL)
+              <> CASE WHEN p.state = 'EXPIRED' THEN p.total_minor ELSE p.total_minor - open_items.unclaimed END"""),
+    ("red packet system accounts exist without a packet", """
+        SELECT a.id AS account_id, a.balance_minor FROM ledger_accounts a
+        WHERE a.kind = 'RED_PACKET' AND NOT EXISTS (SELECT 1 FROM red_packets p WHERE p.account_id = a.id)"""),
+    ("the pending-transfers account does not hold the transfers still awaiting acceptance", """
+        SELECT a.currency, a.balance_minor AS held, COALESCE(w.waiting, 0) AS waiting FROM ledger_accounts a
+        LEFT JOIN (SELECT currency, SUM(amount_minor) AS waiting FROM pending_transfers
+                   WHERE outcome IS NULL GROUP BY currency) w ON w.currency = a.currency
+        WHERE a.kind = 'PENDING_TRANSFERS' AND a.balance_minor <> COALESCE(w.waiting, 0)"""),
+    ("a waiting transfer was both accepted and returned", """
+        SELECT transfer_id, COUNT(*) AS releases FROM journals
+        WHERE kind IN ('TRANSFER_ACCEPT', 'TRANSFER_RETURN') GROUP BY transfer_id HAVING COUNT(*) > 1"""),
+    ("refunds of a transfer exceed it, or a refund is not linked to its journal", """
+        SELECT t.id AS transfer_id, t.amount_minor, SUM(r.amount_minor) AS refunded FROM transfers t
+        JOIN transfer_refunds r ON r.original_transfer_id = t.id
+        GROUP BY t.id, t.amount_minor HAVING SUM(r.amount_minor) > t.amount_minor
+        UNION ALL
+        SELECT r.refund_transfer_id, r.amount_minor, NULL FROM transfer_refunds r
+        WHERE NOT EXISTS (SELECT 1 FROM journals j
+                          WHERE j.transfer_id = r.refund_transfer_id AND j.kind = 'REFUND')"""),
 )
 
 

@@ -69,6 +69,8 @@ class RequestMoneyInput:
     conversation_id: strawberry.ID = strawberry.field(description="A direct or group conversation.")
     amount: Decimal = strawberry.field(description="What each payer pays, e.g. \"25.00\".")
     memo: str = strawberry.field(default="", description="Up to 100 characters.")
+    idempotency_key: str | None = strawberry.field(
+        default=None, description="A fresh key per request; a retry with it returns the first request.")
 
 
 @strawberry.input(description="Pay a money request from the wallet.")

@@ -29,6 +29,7 @@ from schema.chat.types import Message, PaymentRequest, SupportTicket
 from schema.context import Info
 from schema.errors import (
     ForbiddenError,
+    IdempotencyConflictError,
     InvalidInputError,
     MessageLockedError,
     NotAuthenticatedError,
@@ -86,7 +87,8 @@ ReadResult = Annotated[ReadSuccess | _Base,
                      description="`markRead`'s answer: the new read position, or an error to handle.")]
 TypingResult = Annotated[TypingSuccess | _Base,
     strawberry.union("SetTypingResult", description="`setTyping`'s answer: TypingSuccess, or an error to handle.")]
-RequestResult = Annotated[PaymentRequestSuccess | RequestClosedError | NotReachableError | _Base,
+RequestResult = Annotated[PaymentRequestSuccess | RequestClosedError | NotReachableError | IdempotencyConflictError
+                          | _Base,
     strawberry.union("PaymentRequestResult",
                      description="What request changes answer: the request, or an error to handle.")]
 TicketResult = Annotated[SupportTicketSuccess | _Base,
@@ -181,7 +183,7 @@ class ChatMutation(PaymentMutation):
     async def request_money(self, info: Info, input: RequestMoneyInput) -> RequestResult:
         r = await requests.request_money(info.context.rt, info.context.require_viewer(),
                                          conversation_id=_conv(input.conversation_id), amount=input.amount,
-                                         memo=input.memo)
+                                         memo=input.memo, idempotency_key=input.idempotency_key)
         return PaymentRequestSuccess(request=PaymentRequest.from_model(r))
 
     @strawberry.mutation(description="The requester cancels an open request.")

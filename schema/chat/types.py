@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
 from strawberry import relay
@@ -18,6 +18,7 @@ from models import ConversationKind as DomainConversationKind
 from models import Message as MessageModel
 from models import MessageKind as DomainMessageKind
 from models import MoneyRequest as MoneyRequestModel
+from models import RedPacket as RedPacketModel
 from models import RequestState as DomainRequestState
 from models import SupportTicket as SupportTicketModel
 from models import TicketStatus as DomainTicketStatus
@@ -28,6 +29,9 @@ from schema.enums import register_enum
 from schema.ids import encode_id, parse_db_id
 from schema.money import Money
 
+if TYPE_CHECKING:
+    from schema.social.types import RedPacket
+
 ConversationKind = DomainConversationKind
 MessageKind = DomainMessageKind
 RequestState = DomainRequestState
@@ -37,7 +41,8 @@ register_enum(DomainConversationKind, name="ConversationKind", description="What
     "SUPPORT": "A support ticket's thread between a user and support agents."})
 register_enum(DomainMessageKind, name="MessageKind", description="What a message carries.", values={
     "TEXT": "Text written by a member.", "TRANSFER": "Money sent in this conversation (see `transfer`).",
-    "REQUEST": "Money asked for (see `request`).", "SYSTEM": "A notice: members joined or left, a group began."})
+    "REQUEST": "Money asked for (see `request`).", "SYSTEM": "A notice: members joined or left, a group began.",
+    "RED_PACKET": "A red packet (see `redPacket`); sent again as EDITED whenever a share is taken."})
 register_enum(DomainRequestState, name="RequestState", description="Whether a money request can be paid.", values={
     "OPEN": "Members may pay it (each once).", "CANCELLED": "The requester cancelled it; it can no longer be paid."})
 register_enum(DomainTicketStatus, name="TicketStatus", description="A ticket moves OPEN -> WAITING_FOR_USER "
@@ -199,6 +204,16 @@ class Message(relay.Node):
             return None
         request = await loaders.requests(info).load(self._model.request_id)
         return PaymentRequest.from_model(request) if request else None
+
+    @strawberry.field(description="For RED_PACKET messages: the packet, with how many shares are left.")
+    async def red_packet(self) -> Annotated[RedPacket, strawberry.lazy("schema.social.types")] | None:
+        from schema.social.types import RedPacket
+
+        m = self._model
+        if m.kind != MessageKind.RED_PACKET or m.transfer_id is None:
+            return None
+        packet = await RedPacketModel.get_or_none(transfer_id=m.transfer_id)
+        return RedPacket.from_model(packet) if packet else None
 
     @classmethod
     async def resolve_nodes(cls, *, info: Info, node_ids: Iterable[str], required: bool = False) -> Any:

@@ -92,3 +92,6 @@ class SendMoneyInput:
         default=None, description="For large amounts: the STEP_UP code sent after the first attempt of this "
                                   "same payment (same idempotency key, payee, amount and memo); it confirms "
                                   "no other.")
+    require_acceptance: bool = strawberry.field(
+        default=False, description="Hold the money until the recipient accepts it (it returns by itself "
+                                   "after TRANSFER_ACCEPT_HOURS); recipients with MANUAL acceptance always get this.")

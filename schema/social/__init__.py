@@ -1,0 +1,1 @@
+"""GraphQL for money between people: red packets (and, with them, acceptance, refunds, split bills)."""
