@@ -160,3 +160,16 @@ async def new_client(server: RunningServer) -> AsyncIterator[object]:
 
 
 os.environ.setdefault("TEST_BACKEND", "postgres")
+
+
+@pytest.fixture(autouse=True)
+def _clock_put_back(request: pytest.FixtureRequest) -> Iterator[None]:
+    """A test may move the session server's clock (app/clock.py); the next test finds it where it was,
+    since rows the database stamps itself and the clock would otherwise disagree about the day."""
+    if "server" not in request.fixturenames:
+        yield
+        return
+    clock = request.getfixturevalue("server").runtime.clock
+    saved = clock.offset
+    yield
+    clock._offset = saved  # tests only: the clock itself moves forward only

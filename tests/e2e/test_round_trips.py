@@ -34,15 +34,19 @@ def _is_introspection(s: log.Statement) -> bool:
 
 def _kind(group: list[log.Statement]) -> str:
     """The relay claims rows whose published_at is null; the mail worker polls outbound_messages, the
-    reconciler outside_calls, the push dispatcher its deliveries: background work, not the payment's."""
+    reconciler outside_calls, the push dispatcher its deliveries and the event feed, the sweeper due red
+    packets and waiting transfers: background work, not the payment's."""
     if any(re.search(r'published_at"? IS NULL', s.sql) for s in group):
         return "relay"
     if any("outbound_messages" in s.sql for s in group):
         return "mail"
     if any("outside_calls" in s.sql for s in group):
         return "reconciler"
-    if any("push_deliveries" in s.sql or "push_feed" in s.sql for s in group):
+    if any("push_deliveries" in s.sql or "push_feed" in s.sql or 'FROM "events" WHERE "kind"' in s.sql
+           for s in group):
         return "push"
+    if any('FROM "red_packets"' in s.sql or 'FROM "pending_transfers"' in s.sql for s in group):
+        return "sweeper"
     return "request"
 
 
@@ -79,7 +83,8 @@ async def test_a_plain_send_money_is_at_most_12_round_trips_and_one_commit(
         statements = [s for s in log.read(start, await log.backends_of(database)) if not _is_introspection(s)]
     finally:
         await log.set_logging(database, False)
-    by_kind: dict[str, list[log.Statement]] = {"request": [], "relay": [], "mail": [], "reconciler": [], "push": []}
+    by_kind: dict[str, list[log.Statement]] = {"request": [], "relay": [], "mail": [], "reconciler": [], "push": [],
+                                              "sweeper": []}
     last_kind_by_pid: dict[int, str] = {}
     for group in log.transactions(statements):
         pid = group[0].pid
