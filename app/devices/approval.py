@@ -31,7 +31,8 @@ from app.errors import InvalidInput, Requirement, VerificationRequired
 from app.pin import attempts
 from app.pin.attempts import PinState
 from app.runtime import Runtime
-from models import ChallengePurpose, PaymentApproval, PaymentDevice, User
+from app.unit_of_work import money_transaction
+from models import ChallengePurpose, PaymentApproval, PaymentDevice, PaymentPin, User
 
 log = logging.getLogger(__name__)
 
@@ -162,3 +163,31 @@ def _too_new_for(rt: Runtime, device: PaymentDevice, payment: Payment) -> bool:
 def _new_device_message(rt: Runtime) -> str:
     return (f"This device was enrolled less than {rt.settings.device_new_hours:g} h ago: "
             "use your payment PIN for this amount.")
+
+
+@dataclass(frozen=True)
+class _Standalone:
+    payer: User
+    pin: str | None
+    device: Assertion | None
+    approval: Payment
+
+
+async def authorise(rt: Runtime, payer: User, payment: Payment, *, pin: str | None,
+                    device_assertion: str | None) -> None:
+    """For money paths whose own transaction comes after the gate (withdrawals, top-ups, red packets):
+    the PIN, or a device assertion over exactly this payment, in a short transaction of its own that
+    holds the PIN row's lock, through the same attempt gate."""
+    order = await prepare(rt, _Standalone(payer, pin, None, payment), device_assertion)
+    if order.device is None:
+        assert order.pin is not None, "prepare() leaves a PIN or an assertion"
+        await attempts.verify_pin(rt, payer.id, order.pin)
+        return
+
+    async def body(conn: BaseDBAsyncClient) -> None:
+        row = await PaymentPin.filter(user_id=payer.id).select_for_update().using_db(conn).first()
+        if row is None:
+            raise VerificationRequired([Requirement("PAYMENT_PIN")], "Set a payment PIN first.")
+        await check(rt, conn, PinState.of(row), order)
+
+    await money_transaction(rt, body, events=False)

@@ -28,6 +28,7 @@ from tortoise.transactions import in_transaction
 
 from app.cards.binding import active_card
 from app.cards.processor import Outcome, processor_for
+from app.devices import approval
 from app.errors import CardDeclined, InvalidInput, Requirement, TemporarilyUnavailable, VerificationRequired
 from app.faults import crash_point
 from app.ledger import book
@@ -35,7 +36,6 @@ from app.ledger.book import Line
 from app.ledger.retry import retry_conflicts
 from app.payments import idempotency, limits
 from app.payments.receipts import global_id, record_receipt, record_state_change
-from app.pin.attempts import verify_pin
 from app.runtime import Runtime
 from models import (
     AccountKind,
@@ -54,14 +54,15 @@ log = logging.getLogger("imwallet.funding")
 NO_ANSWER = "NO_ANSWER"
 
 
-async def top_up(rt: Runtime, user: User, *, card_id: int, amount_minor: int, pin: str,
-                 idempotency_key: str) -> Transfer:
+async def top_up(rt: Runtime, user: User, *, card_id: int, amount_minor: int, pin: str | None,
+                 idempotency_key: str, device_assertion: str | None = None) -> Transfer:
     """Charge an active card and credit the wallet, at most once per idempotency key."""
     key, digest, previous = await _prepare(rt, user, TransferKind.TOP_UP, card_id, amount_minor, idempotency_key)
     if previous is not None:
         return _replayed(previous)
     wallet, card = await _gates(user, card_id)
-    await verify_pin(rt, user.id, pin)
+    await approval.authorise(rt, user, approval.Payment(idempotency.fingerprint(key, digest), amount_minor, key),
+                             pin=pin, device_assertion=device_assertion)
 
     async def start() -> Transfer:
         async with in_transaction():
@@ -82,15 +83,16 @@ async def top_up(rt: Runtime, user: User, *, card_id: int, amount_minor: int, pi
     return _replayed(transfer)
 
 
-async def withdraw(rt: Runtime, user: User, *, card_id: int, amount_minor: int, pin: str,
-                   idempotency_key: str) -> Transfer:
+async def withdraw(rt: Runtime, user: User, *, card_id: int, amount_minor: int, pin: str | None,
+                   idempotency_key: str, device_assertion: str | None = None) -> Transfer:
     """Hold the amount, pay it out to an active card, then settle or void the hold by the answer.
     A withdrawal counts against the daily outgoing limit, checked with the wallet locked."""
     key, digest, previous = await _prepare(rt, user, TransferKind.WITHDRAWAL, card_id, amount_minor, idempotency_key)
     if previous is not None:
         return _replayed(previous)
     wallet, card = await _gates(user, card_id)
-    await verify_pin(rt, user.id, pin)
+    await approval.authorise(rt, user, approval.Payment(idempotency.fingerprint(key, digest), amount_minor, key),
+                             pin=pin, device_assertion=device_assertion)
     holds = await book.system_account(AccountKind.WITHDRAWAL_HOLDS, wallet.currency)
 
     async def hold() -> Transfer:

@@ -18,6 +18,7 @@ from tortoise.transactions import in_transaction
 from app.chat.access import visible_conversation
 from app.chat.announce import MESSAGE_ADDED, MESSAGE_EDITED, announce, lock_conversation, member_ids
 from app.chat.conversations import touch
+from app.devices import approval
 from app.errors import (
     InsufficientFunds,
     InvalidInput,
@@ -32,7 +33,6 @@ from app.ledger.retry import retry_conflicts
 from app.payments import idempotency, limits
 from app.payments import red_packet_shares as draws
 from app.payments.receipts import record_receipt
-from app.pin.attempts import verify_pin
 from app.runtime import Runtime
 from app.text import clean_text
 from models import (
@@ -73,7 +73,8 @@ class _Send:
 
 
 async def send_red_packet(rt: Runtime, sender: User, *, conversation_id: int, total_minor: int, count: int,
-                          split: RedPacketSplit, greeting: str, pin: str, idempotency_key: str) -> RedPacket:
+                          split: RedPacketSplit, greeting: str, pin: str | None, idempotency_key: str,
+                          device_assertion: str | None = None) -> RedPacket:
     """Fund a packet of `count` shares at most once per idempotency key."""
     greeting = clean_text(greeting, "greeting", max_length=MAX_GREETING)
     key = idempotency.check_key(idempotency_key)
@@ -83,7 +84,8 @@ async def send_red_packet(rt: Runtime, sender: User, *, conversation_id: int, to
     if previous is not None:
         return await RedPacket.get(transfer_id=previous.id)
     request = await _check_send(rt, sender, conversation_id, total_minor, count, split, greeting, key, digest)
-    await verify_pin(rt, sender.id, pin)
+    await approval.authorise(rt, sender, approval.Payment(idempotency.fingerprint(key, digest), total_minor, key),
+                             pin=pin, device_assertion=device_assertion)
     try:
         packet = await retry_conflicts(lambda: _fund(rt, request))
     except IntegrityError:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import strawberry
 
+from schema.devices.types import PaymentApprovalInput
 from schema.scalars import Decimal
 from schema.social.types import RedPacketSplit
 
@@ -15,7 +16,10 @@ class SendRedPacketInput:
     count: int = strawberry.field(description="How many shares (1 to 200; exactly 1 in a direct conversation).")
     split: RedPacketSplit = strawberry.field(description="RANDOM (double mean) or EQUAL.")
     greeting: str = strawberry.field(default="", description="Up to 100 characters.")
-    pin: str = strawberry.field(description="Your payment PIN.")
+    pin: str | None = strawberry.field(
+        default=None, description="Your payment PIN; or leave it out and give `approval` from an enrolled device.")
+    approval: PaymentApprovalInput | None = strawberry.field(
+        default=None, description="A device's approval of this payment instead of the PIN (see sendMoney).")
     idempotency_key: str = strawberry.field(description="A fresh key per packet; repeat it to retry safely.")
 
 

@@ -13,6 +13,7 @@ from models import RedPacket as RedPacketModel
 from models import RedPacketSplit as DomainSplit
 from schema.context import Info
 from schema.errors import (
+    ApprovalRejectedError,
     IdempotencyConflictError,
     InsufficientFundsError,
     InvalidInputError,
@@ -48,6 +49,7 @@ class RedPacketOpened:
 
 SendRedPacketResult = Annotated[
     RedPacketSent | InsufficientFundsError | LimitExceededError | IdempotencyConflictError | InvalidPinError
+    | ApprovalRejectedError
     | PinLockedError | VerificationRequiredError | NotFoundError | InvalidInputError | NotAuthenticatedError
     | RateLimitedError | TemporarilyUnavailableError, strawberry.union(
         "SendRedPacketResult", description="`sendRedPacket`'s answer: the packet, or an error to handle.")]
@@ -84,7 +86,8 @@ class SocialMutation:
                 rt, viewer, conversation_id=decode_id(input.conversation_id, "Conversation", "conversationId"),
                 total_minor=parse_amount(input.total, rt.settings.currency, "total"), count=input.count,
                 split=DomainSplit(input.split), greeting=input.greeting, pin=input.pin,
-                idempotency_key=input.idempotency_key)
+                idempotency_key=input.idempotency_key,
+                device_assertion=input.approval.device_assertion if input.approval else None)
             wallet = await wallets.wallet_of(viewer)
         except DomainError as exc:
             return from_domain(exc)  # type: ignore[return-value]

@@ -64,7 +64,10 @@ class RemoveCardInput:
 class CardMoneyInput:
     card_id: strawberry.ID = strawberry.field(description="An ACTIVE card's id.")
     amount: Decimal = strawberry.field(description='e.g. "100.00"')
-    pin: str = strawberry.field(description="The payment PIN.")
+    pin: str | None = strawberry.field(
+        default=None, description="Your payment PIN; or leave it out and give `approval` from an enrolled device.")
+    approval: PaymentApprovalInput | None = strawberry.field(
+        default=None, description="A device's approval of this payment instead of the PIN (see sendMoney).")
     idempotency_key: str = strawberry.field(description="A fresh key (e.g. a UUID) per intended payment; "
                                                         "repeat it to retry safely.")
 

@@ -84,7 +84,8 @@ ResetPinResult = Annotated[
                      description="`resetPaymentPin`'s answer: PinSuccess, or an error to handle.")]
 OpenWalletResult = Annotated[WalletSuccess | VerificationRequiredError | NotAuthenticatedError,
     strawberry.union("OpenWalletResult", description="`openWallet`'s answer: the wallet, or which gate is missing.")]
-CardMoneyErrors = (CardDeclinedError | InvalidPinError | PinLockedError | NotFoundError | IdempotencyConflictError
+CardMoneyErrors = (CardDeclinedError | ApprovalRejectedError
+                   | InvalidPinError | PinLockedError | NotFoundError | IdempotencyConflictError
                    | VerificationRequiredError | InvalidInputError | NotAuthenticatedError
                    | TemporarilyUnavailableError)
 TopUpResult = Annotated[TransferSuccess | CardMoneyErrors,
@@ -104,8 +105,8 @@ SendMoneyResult = Annotated[
 
 
 class CardMove(Protocol):
-    def __call__(self, rt: Runtime, user: UserModel, *, card_id: int, amount_minor: int, pin: str,
-                 idempotency_key: str) -> Awaitable[TransferModel]: ...
+    def __call__(self, rt: Runtime, user: UserModel, *, card_id: int, amount_minor: int, pin: str | None,
+                 idempotency_key: str, device_assertion: str | None = None) -> Awaitable[TransferModel]: ...
 
 
 async def _success(user: UserModel, transfer: TransferModel) -> TransferSuccess:
@@ -121,7 +122,8 @@ async def _card_money(info: Info, input: CardMoneyInput, move: CardMove) -> obje
     viewer = info.context.require_viewer()
     transfer = await move(rt, viewer, card_id=decode_id(input.card_id, "Card", "cardId"),
                           amount_minor=parse_amount(input.amount, rt.settings.currency), pin=input.pin,
-                          idempotency_key=input.idempotency_key)
+                          idempotency_key=input.idempotency_key,
+                          device_assertion=input.approval.device_assertion if input.approval else None)
     return await _success(viewer, transfer)
 
 

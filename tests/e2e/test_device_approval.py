@@ -303,3 +303,41 @@ async def test_a_request_paid_with_the_device(client: GraphQLClient, new_client:
         "approval": {"deviceAssertion": phone_key.get(asked["deviceChallenge"])}}})
     assert paid["__typename"] == "PayRequestSuccess", paid
     assert await wf.balance(bob) == "8.00"
+
+
+WITHDRAW = ("mutation($input: CardMoneyInput!) { withdraw(input: $input) { __typename "
+            "... on TransferSuccess { transfer { id state approvedByDevice { name } } wallet { balance { amount } } } "
+            + ERRORS + " } }")
+RED_PACKET = ("mutation($input: SendRedPacketInput!) { sendRedPacket(input: $input) { __typename "
+              "... on RedPacketSent { wallet { balance { amount } } } " + ERRORS + " } }")
+
+
+async def test_withdrawals_and_red_packets_approved_with_the_device(
+        client: GraphQLClient, new_client: Callable[..., GraphQLClient], sms_sink: SmsSink) -> None:
+    alice, bob = await pair(client, new_client, sms_sink)
+    phone_key = SoftAuthenticator()
+    await enrol(alice, phone_key)
+    key = str(uuid.uuid4())
+    money = {"cardId": alice.card_id, "amount": "10.00", "idempotencyKey": key}
+    asked = await alice.client.mutate("withdraw", WITHDRAW, {"input": money})
+    assert asked["__typename"] == "VerificationRequiredError", asked
+    assert asked["deviceChallenge"]
+    elsewhere = await alice.client.mutate("withdraw", WITHDRAW, {"input": {  # signed for 10.00, sent for 20.00
+        **money, "amount": "20.00", "approval": {"deviceAssertion": phone_key.get(asked["deviceChallenge"])}}})
+    assert elsewhere["__typename"] == "ApprovalRejectedError", elsewhere
+    assert await wf.balance(alice) == "100.00"
+    done = await alice.client.mutate("withdraw", WITHDRAW, {"input": {
+        **money, "approval": {"deviceAssertion": phone_key.get(asked["deviceChallenge"])}}})
+    assert done["__typename"] == "TransferSuccess", done
+    assert done["transfer"]["approvedByDevice"] == {"name": "Alice's phone"}
+    assert done["wallet"]["balance"]["amount"] == "90.00"
+
+    direct = await chat.start(alice.account, bob.account)
+    packet = {"conversationId": direct["id"], "total": "6.66", "count": 1, "split": "EQUAL", "greeting": "",
+              "idempotencyKey": str(uuid.uuid4())}
+    asked = await alice.client.mutate("sendRedPacket", RED_PACKET, {"input": packet})
+    assert asked["__typename"] == "VerificationRequiredError", asked
+    sent = await alice.client.mutate("sendRedPacket", RED_PACKET, {"input": {
+        **packet, "approval": {"deviceAssertion": phone_key.get(asked["deviceChallenge"])}}})
+    assert sent["__typename"] == "RedPacketSent", sent
+    assert sent["wallet"]["balance"]["amount"] == "83.34"
