@@ -127,6 +127,8 @@ class MoneyRequest(Model):
     # Optional client key: a retried requestMoney returns the first request instead of posting a second.
     idempotency_key = fields.CharField(max_length=255, null=True)
     request_fingerprint = fields.CharField(max_length=64, null=True)
+    # A split bill: each participant owes the share in request_shares (amount_minor is then the total).
+    split = fields.BooleanField(default=False, db_default=False)
 
     conversation_id: int
     requester_id: int
@@ -134,6 +136,22 @@ class MoneyRequest(Model):
     class Meta:
         table = "money_requests"
         unique_together = (("requester", "idempotency_key"),)
+
+
+class RequestShare(Model):
+    """One participant's share of a split bill, paid once with payRequest."""
+
+    id = fields.BigIntField(primary_key=True)
+    request: fields.ForeignKeyRelation[MoneyRequest] = fields.ForeignKeyField(
+        "models.MoneyRequest", related_name="shares", on_delete=fields.CASCADE)
+    user_id = fields.BigIntField()
+    amount_minor = fields.BigIntField()
+
+    request_id: int
+
+    class Meta:
+        table = "request_shares"
+        unique_together = (("request", "user_id"),)
 
 
 class RequestPayment(Model):

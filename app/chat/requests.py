@@ -27,10 +27,10 @@ async def request_money(rt: Runtime, user: User, *, conversation_id: int, amount
     currency = rt.settings.currency
     amount_minor = parse_amount(amount, currency)
     memo = clean_text(memo, "memo", max_length=MAX_MEMO)
-    key = _check_key(idempotency_key) if idempotency_key is not None else None
+    key = check_request_key(idempotency_key) if idempotency_key is not None else None
     digest = sha256(f"{conversation_id}\x1f{amount_minor}\x1f{currency}\x1f{memo}".encode()).hexdigest() \
         if key else None
-    if key is not None and (first := await _requested(user.id, key, digest)) is not None:
+    if key is not None and (first := await requested_before(user.id, key, digest)) is not None:
         return first
     conversation = await visible_conversation(user, conversation_id)
     if conversation.kind == ConversationKind.SUPPORT:
@@ -55,13 +55,13 @@ async def request_money(rt: Runtime, user: User, *, conversation_id: int, amount
     try:
         return await money_transaction(rt, post)
     except IntegrityError:
-        first = await _requested(user.id, key, digest) if key is not None else None
+        first = await requested_before(user.id, key, digest) if key is not None else None
         if first is None:
             raise
         return first  # the same key committed while this one waited on its unique index
 
 
-def _check_key(key: str) -> str:
+def check_request_key(key: str) -> str:
     # The same rule as payment keys (app.payments.idempotency), kept here: chat does not import payments.
     key = clean_text(key, "idempotencyKey", max_length=255, min_length=1)
     if not key.isascii():
@@ -69,7 +69,7 @@ def _check_key(key: str) -> str:
     return key
 
 
-async def _requested(user_id: int, key: str, digest: str | None) -> MoneyRequest | None:
+async def requested_before(user_id: int, key: str, digest: str | None) -> MoneyRequest | None:
     """The request this key already posted; IdempotencyConflict if it asked for something else."""
     first = await MoneyRequest.get_or_none(requester_id=user_id, idempotency_key=key)
     if first is not None and first.request_fingerprint != digest:

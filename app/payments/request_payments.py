@@ -18,7 +18,7 @@ from app.devices import approval
 from app.errors import InvalidInput, RequestClosed
 from app.payments.transfers import Sent, make_order, pay
 from app.runtime import Runtime
-from models import MoneyRequest, RequestPayment, RequestState, Transfer, User
+from models import MoneyRequest, RequestPayment, RequestShare, RequestState, Transfer, User
 
 
 class _Settles:
@@ -53,7 +53,13 @@ async def pay_request(rt: Runtime, user: User, *, request_id: int, pin: str | No
     request = await visible_request(user, request_id)
     if request.requester_id == user.id:
         raise InvalidInput("requestId", "you cannot pay your own request")
-    order = make_order(rt, user, payee_id=request.requester_id, amount_minor=request.amount_minor,
+    amount_minor = request.amount_minor
+    if request.split:  # a split bill: each participant pays their own share
+        share = await RequestShare.get_or_none(request_id=request.id, user_id=user.id)
+        if share is None:
+            raise InvalidInput("requestId", "you have no share in this bill")
+        amount_minor = share.amount_minor
+    order = make_order(rt, user, payee_id=request.requester_id, amount_minor=amount_minor,
                        memo=request.memo, pin=pin, idempotency_key=idempotency_key, request_id=request.id)
     order = await approval.prepare(rt, order, device_assertion)
     settles = _Settles(request, user)

@@ -256,6 +256,17 @@ class Migration(migrations.Migration):
             bases=['Model'],
         ),
         ops.CreateModel(
+            name='RequestShare',
+            fields=[
+                ('id', fields.BigIntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('request', fields.ForeignKeyField('models.MoneyRequest', source_field='request_id', db_constraint=True, to_field='id', related_name='shares', on_delete=OnDelete.CASCADE)),
+                ('user_id', fields.BigIntField()),
+                ('amount_minor', fields.BigIntField()),
+            ],
+            options={'table': 'request_shares', 'app': 'models', 'unique_together': (('request', 'user_id'),), 'pk_attr': 'id', 'table_description': "One participant's share of a split bill, paid once with payRequest."},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
             name='TransferRefund',
             fields=[
                 ('id', fields.BigIntField(generated=True, primary_key=True, unique=True, db_index=True)),
@@ -317,6 +328,11 @@ class Migration(migrations.Migration):
             model_name='MoneyRequest',
             name='request_fingerprint',
             field=fields.CharField(null=True, max_length=64),
+        ),
+        ops.AddField(
+            model_name='MoneyRequest',
+            name='split',
+            field=fields.BooleanField(default=False, db_default=False),
         ),
         ops.AddConstraint(
             model_name='MoneyRequest',

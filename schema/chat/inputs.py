@@ -73,6 +73,27 @@ class RequestMoneyInput:
         default=None, description="A fresh key per request; a retry with it returns the first request.")
 
 
+@strawberry.input(description="One participant's explicit share of a split bill.")
+class BillShareInput:
+    user_id: strawberry.ID = strawberry.field(description="A member of the group.")
+    amount: Decimal = strawberry.field(description='What they owe, e.g. "25.00".')
+
+
+@strawberry.input(description="Split a bill in a group: equal shares among participantIds, or explicit shares.")
+class SplitBillInput:
+    conversation_id: strawberry.ID = strawberry.field(description="A group conversation.")
+    total: Decimal = strawberry.field(description='The whole bill, e.g. "100.00".')
+    participant_ids: list[strawberry.ID] = strawberry.field(
+        default_factory=list, description="Equal shares among these members, the remainder cents one each to the "
+                                          "first listed (100.00 among three: 33.34, 33.33, 33.33). You may list "
+                                          "yourself: your share is what you already paid.")
+    shares: list[BillShareInput] = strawberry.field(
+        default_factory=list, description="Explicit shares instead, adding up to the total.")
+    memo: str = strawberry.field(default="", description="Up to 100 characters.")
+    idempotency_key: str | None = strawberry.field(
+        default=None, description="A fresh key per bill; a retry with it returns the first bill.")
+
+
 @strawberry.input(description="Pay a money request from the wallet.")
 class PayRequestInput:
     request_id: strawberry.ID = strawberry.field(description="The request's id.")

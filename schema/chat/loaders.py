@@ -5,7 +5,7 @@ from __future__ import annotations
 from strawberry.dataloader import DataLoader
 
 from app.chat.conversations import members_of
-from models import Member, Message, MoneyRequest, RequestPayment, User
+from models import Member, Message, MoneyRequest, RequestPayment, RequestShare, User
 from schema.context import Info
 from schema.loaders import context_loader
 
@@ -32,6 +32,13 @@ async def _payments(ids: list[int]) -> list[list[RequestPayment]]:
     return [found[i] for i in ids]
 
 
+async def _shares(ids: list[int]) -> list[list[RequestShare]]:
+    found: dict[int, list[RequestShare]] = {i: [] for i in ids}
+    for share in await RequestShare.filter(request_id__in=ids).order_by("id"):
+        found[share.request_id].append(share)
+    return [found[i] for i in ids]
+
+
 async def _members(ids: list[int]) -> list[list[Member]]:
     found = await members_of(ids)
     return [found[i] for i in ids]
@@ -51,6 +58,11 @@ def requests(info: Info) -> DataLoader[int, MoneyRequest | None]:
 
 def payments(info: Info) -> DataLoader[int, list[RequestPayment]]:
     return context_loader(info, "chat.payments", _payments)
+
+
+def shares(info: Info) -> DataLoader[int, list[RequestShare]]:
+    """A split bill's shares by request id (callers only ask for requests the viewer may see)."""
+    return context_loader(info, "chat.shares", _shares)
 
 
 def members(info: Info) -> DataLoader[int, list[Member]]:

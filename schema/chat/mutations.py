@@ -7,7 +7,7 @@ from typing import Annotated
 
 import strawberry
 
-from app.chat import conversations, messages, requests, support, typing
+from app.chat import conversations, messages, requests, split_bills, support, typing
 from models import Conversation as ConversationModel
 from schema.chat.conversation import Conversation
 from schema.chat.inputs import (
@@ -22,6 +22,7 @@ from schema.chat.inputs import (
     RequestMoneyInput,
     SendMessageInput,
     SetTypingInput,
+    SplitBillInput,
     StartConversationInput,
 )
 from schema.chat.payments import PaymentMutation
@@ -184,6 +185,16 @@ class ChatMutation(PaymentMutation):
         r = await requests.request_money(info.context.rt, info.context.require_viewer(),
                                          conversation_id=_conv(input.conversation_id), amount=input.amount,
                                          memo=input.memo, idempotency_key=input.idempotency_key)
+        return PaymentRequestSuccess(request=PaymentRequest.from_model(r))
+
+    @strawberry.mutation(description="Split a bill in a group: each participant pays their share with payRequest.")
+    @errors_as_data
+    async def split_bill(self, info: Info, input: SplitBillInput) -> RequestResult:
+        r = await split_bills.split_bill(
+            info.context.rt, info.context.require_viewer(), conversation_id=_conv(input.conversation_id),
+            total=input.total, participant_ids=[decode_id(p, "User", "participantIds") for p in input.participant_ids],
+            shares=[(decode_id(s.user_id, "User", "shares.userId"), s.amount) for s in input.shares],
+            memo=input.memo, idempotency_key=input.idempotency_key)
         return PaymentRequestSuccess(request=PaymentRequest.from_model(r))
 
     @strawberry.mutation(description="The requester cancels an open request.")

@@ -103,10 +103,17 @@ class RequestPayer:
     paid_at: datetime = strawberry.field(description="When they paid.")
 
 
+@strawberry.type(description="One participant's share of a split bill.")
+class BillShare:
+    user: ChatUser | None = strawberry.field(description="Who owes it; null if the account is gone.")
+    amount: Money = strawberry.field(description="What they pay with `payRequest`.")
+    paid: bool = strawberry.field(description="Whether they have paid it.")
+
+
 @strawberry.type(description="A request for money in a conversation; each other member may pay it once.")
 class PaymentRequest(relay.Node):
     id: relay.NodeID[int]
-    amount: Money = strawberry.field(description="How much each payer pays.")
+    amount: Money = strawberry.field(description="How much each payer pays; for a split bill, the whole bill.")
     memo: str = strawberry.field(description="What it is for.")
     state: RequestState = strawberry.field(description="OPEN until the requester cancels it.")
     created_at: datetime = strawberry.field(description="When it was asked for.")
@@ -125,6 +132,18 @@ class PaymentRequest(relay.Node):
     @strawberry.field(description="Global id of the conversation it was posted in.")
     def conversation_id(self) -> strawberry.ID:
         return strawberry.ID(encode_id("Conversation", self._model.conversation_id))
+
+    @strawberry.field(description="True for a split bill: each participant owes the share in `shares`.")
+    def split(self) -> bool:
+        return self._model.split
+
+    @strawberry.field(description="A split bill's shares, in the order the initiator listed them; empty otherwise.")
+    async def shares(self, info: Info) -> list[BillShare]:
+        if not self._model.split:
+            return []
+        paid = {p.payer_id for p in await loaders.payments(info).load(self._model.id)}
+        return [BillShare(user=await chat_user(info, s.user_id), amount=Money.of(s.amount_minor, self._model.currency),
+                          paid=s.user_id in paid) for s in await loaders.shares(info).load(self._model.id)]
 
     @strawberry.field(description="Members who have paid, in the order they paid.")
     async def paid_by(self, info: Info) -> list[RequestPayer]:
