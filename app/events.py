@@ -14,7 +14,9 @@ one (parties, then the group) can cross another transaction's order and deadlock
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from tortoise.connection import get_connection
@@ -22,24 +24,54 @@ from tortoise.connection import get_connection
 from models import Event
 
 # Namespace for pg_advisory_xact_lock(int, int); any constant that no other lock user picks.
-_LOCK_SPACE = 0x1A3E
+LOCK_SPACE = 0x1A3E
+
+# Every lock in one round trip, taken in key order: the ordered subquery feeds the outer SELECT,
+# which calls the (volatile) lock function row by row in that order.
+LOCK_MANY = """SELECT count(*) FROM (SELECT pg_advisory_xact_lock($1, k)
+                 FROM (SELECT DISTINCT k FROM unnest($2::int[]) AS k ORDER BY k) AS ordered) AS held"""
+
+
+@dataclass(frozen=True)
+class Pending:
+    """An event to append in the current transaction (several go in one INSERT)."""
+
+    user_id: int
+    kind: str
+    payload: Mapping[str, object]
+
+
+def lock_keys(user_ids: Iterable[int]) -> list[int]:
+    """The advisory-lock keys of these users' streams, sorted: the order every writer takes them in."""
+    return sorted({uid % 2**31 for uid in user_ids})
+
+
+def payload_json(payload: Mapping[str, object]) -> str:
+    """A payload as the events table stores it (the JSON the ORM writes)."""
+    return json.dumps(payload, separators=(",", ":"))
 
 
 async def lock_streams(user_ids: Iterable[int]) -> None:
-    """Take the stream locks of these users, in id order; call inside the writing transaction."""
+    """Take the stream locks of these users, in key order; call inside the writing transaction."""
     conn = get_connection("default")
     if conn.capabilities.dialect != "postgres":
         return
-    for uid in sorted(set(user_ids)):
-        await conn.execute_query("SELECT pg_advisory_xact_lock($1, $2)", [_LOCK_SPACE, uid % 2**31])
+    keys = lock_keys(user_ids)
+    if keys:
+        await conn.execute_query(LOCK_MANY, [LOCK_SPACE, keys])
 
 
 async def record(user_ids: Iterable[int], kind: str, payload: Mapping[str, object]) -> list[Event]:
     """Append one event per user; call inside the transaction that made them true."""
     ids = sorted(set(user_ids))
     await lock_streams(ids)
-    events = [Event(user_id=uid, kind=kind, payload=dict(payload)) for uid in ids]
-    for event in events:
+    return await append([Pending(uid, kind, payload) for uid in ids])
+
+
+async def append(pending: Sequence[Pending]) -> list[Event]:
+    """Append events whose streams this transaction has locked (`lock_streams`), in this order."""
+    events = [Event(user_id=p.user_id, kind=p.kind, payload=dict(p.payload)) for p in pending]
+    for event in events:  # ids in this order: bulk_create would not hand them back on SQLite
         await event.save()
     return events
 

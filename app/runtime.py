@@ -8,6 +8,7 @@ from typing import Protocol
 from redis.asyncio import ConnectionPool
 
 from app.clock import Clock
+from app.pin.verifier import PinKeys
 from app.redis_client import command_pool
 from app.security.hashing import Hasher
 from app.security.keyed import Keyring
@@ -45,6 +46,7 @@ class Runtime:
     limiter: Limiter
     outbox_waker: Waker
     events_waker: Waker
+    pin_keys: PinKeys
 
     redis_pool: ConnectionPool | None = None
     signals: Signals = field(default_factory=_NoSignals)
@@ -63,6 +65,8 @@ class Runtime:
             events_waker=_NoWaker(),
             redis_pool=pool,
             clock=Clock(settings.clock_offset_seconds),
+            pin_keys=PinKeys.from_settings(
+                settings.pin_keys.get_secret_value() if settings.pin_keys else None, settings.key_bytes),
         )
 
     async def aclose(self) -> None:

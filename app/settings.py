@@ -68,6 +68,13 @@ class Settings(BaseSettings):
 
     pin_max_attempts: int = 5
     pin_lock_seconds: int = 3 * 3600
+    # PIN verifier keys "id:secret,..." (current first; app/pin/verifier.py). Unset: derived from SECRET_KEY.
+    pin_keys: SecretStr | None = None
+    pin_locks_before_reset: int = 3
+    pin_lock_cycle_window_seconds: int = 24 * 3600
+    step_up_window_seconds: int = 24 * 3600
+    # Step-up also when this much (this payment included) left the wallet within the window above.
+    step_up_window_minor: int = 1_000_000
     currency: str = "CNY"
     transfer_limit_minor: int = 5_000_000
     daily_outgoing_limit_minor: int = 20_000_000
@@ -146,12 +153,23 @@ class Settings(BaseSettings):
 
 def tortoise_config(database_url: str) -> dict[str, Any]:
     return {
-        "connections": {"default": database_url},
+        "connections": {"default": _connection(database_url)},
         "apps": {"models": {"models": MODEL_MODULES, "migrations": "models.migrations",
                             "default_connection": "default"}},
         "use_tz": True,
         "timezone": "UTC",
     }
+
+
+def _connection(database_url: str) -> str | dict[str, Any]:
+    """PostgreSQL goes through app.postgres_engine (asyncpg with a deliberate pool reset query)."""
+    if not database_url.startswith(("postgres://", "postgresql://", "asyncpg://")):
+        return database_url
+    from tortoise.backends.base.config_generator import expand_db_url
+
+    config = expand_db_url(database_url)
+    config["engine"] = "app.postgres_engine"
+    return config
 
 
 def _cli_config() -> dict[str, Any]:

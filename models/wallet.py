@@ -16,18 +16,26 @@ from models.users import User
 
 
 class PaymentPin(Model):
-    """A payment PIN as argon2id over a keyed hash, with its attempt counters."""
+    """A payment PIN as a keyed verifier (app.pin.verifier), with its attempt counters."""
 
-    # failed_attempts counts consecutive wrong PINs; attempts_in_flight counts checks running now.
-    # A check may start only while the two together stay under the limit (see app.pin.attempts).
+    # failed_attempts counts consecutive wrong PINs. A check holds this row's lock (FOR UPDATE) from
+    # reading the counters to writing the outcome, so checks of one PIN run one at a time and no
+    # clock can free a slot while a check runs (see app.pin.attempts).
     id = fields.BigIntField(primary_key=True)
     user: fields.OneToOneRelation[User] = fields.OneToOneField(
         "models.User", related_name="payment_pin", on_delete=fields.CASCADE)
     pin_hash = fields.CharField(max_length=255)
+    key_id = fields.CharField(max_length=16, default="")  # the PIN key that made pin_hash; "" = argon2id
     failed_attempts = fields.IntField(default=0)
+    locked_until = fields.DatetimeField(null=True)
+    # When the last locks began (ISO instants, newest last, at most three): three in 24 h lock
+    # the PIN until it is reset.
+    recent_locks: list[str] = fields.JSONField(default=list)
+    reset_required = fields.BooleanField(default=False)
+    # Unused since the row lock is the attempt slot. Kept for now: removing a column rebuilds the
+    # table on SQLite, and Tortoise's rebuild drops its unique index; drop them in the combined migration.
     attempts_in_flight = fields.IntField(default=0)
     attempt_started_at = fields.DatetimeField(null=True)
-    locked_until = fields.DatetimeField(null=True)
     changed_at = fields.DatetimeField()
 
     user_id: int
@@ -94,6 +102,8 @@ class Transfer(Model):
     currency = fields.CharField(max_length=3)
     memo = fields.CharField(max_length=100, default="")
     failure_reason = fields.CharField(max_length=40, default="")
+    # The initiator's balance right after the movement: a replay of the key answers with it verbatim.
+    initiator_balance_after_minor = fields.BigIntField(null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)
 

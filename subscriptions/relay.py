@@ -24,6 +24,10 @@ from subscriptions.bus import Bus
 log = logging.getLogger(__name__)
 
 BATCH = 500
+_CLAIM = """
+UPDATE events SET published_at = $1
+WHERE id IN (SELECT id FROM events WHERE published_at IS NULL ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED)
+RETURNING id, user_id"""
 PRUNE_EVERY_SECONDS = 3600.0
 
 
@@ -62,19 +66,32 @@ class EventsRelay:
                 await asyncio.wait_for(self._wake.wait(), self.settings.outbox_poll_seconds)
 
     async def relay_once(self) -> int:
-        """Announce one batch; returns how many events it covered."""
-        async with in_transaction():
-            rows = await Event.filter(published_at__isnull=True).order_by("id").limit(BATCH) \
-                .select_for_update(skip_locked=True).values_list("id", "user_id")
-            if not rows:
+        """Announce one batch; returns how many events it covered.
+
+        The claim marks the batch published and returns it in one statement, holding the rows'
+        locks (FOR UPDATE SKIP LOCKED, checked in the SQL that reaches PostgreSQL: the ORM's
+        select_for_update().values_list() dropped it) until the doorbells are rung; a failed publish
+        rolls the mark back, so the rows stay unannounced for the next round. The bus is told after
+        the claim's statement, before its commit: a subscriber woken early re-reads by cursor from
+        the database, where the events were committed long before by their own transactions."""
+        async with in_transaction() as conn:
+            if conn.capabilities.dialect == "postgres":
+                rows = await conn.execute_query_dict(_CLAIM, [datetime.now(UTC), BATCH])
+                claimed = [(int(r["id"]), int(r["user_id"])) for r in rows]
+            else:  # SQLite: one writer at a time; nothing to skip
+                found = await Event.filter(published_at__isnull=True).order_by("id").limit(BATCH) \
+                    .values_list("id", "user_id")
+                claimed = [(int(i), int(u)) for i, u in found]
+                if claimed:
+                    await Event.filter(id__in=[i for i, _ in claimed]).update(published_at=datetime.now(UTC))
+            if not claimed:
                 return 0
             latest: dict[int, int] = {}
-            for event_id, user_id in rows:
-                latest[int(user_id)] = max(latest.get(int(user_id), 0), int(event_id))
+            for event_id, user_id in claimed:
+                latest[user_id] = max(latest.get(user_id, 0), event_id)
             for user_id, top in latest.items():
                 await self.bus.publish(self.bus.user_channel(user_id), {"kind": "events", "upTo": top})
-            await Event.filter(id__in=[r[0] for r in rows]).update(published_at=datetime.now(UTC))
-        return len(rows)
+        return len(claimed)
 
     async def _prune_now_and_then(self) -> None:
         now = time.monotonic()

@@ -13,6 +13,7 @@ from app.chat.announce import MEMBERS_CHANGED, MESSAGE_ADDED, announce, lock_con
 from app.errors import Forbidden, InvalidInput, NotFound
 from app.runtime import Runtime
 from app.text import clean_text
+from app.unit_of_work import money_transaction
 from models import Conversation, ConversationKind, Member, Message, MessageKind, User
 
 MAX_GROUP_MEMBERS = 200
@@ -62,14 +63,16 @@ async def start_conversation(rt: Runtime, user: User, *, member_ids: list[int], 
     if not title:
         raise InvalidInput("title", "a group needs a title")
     now = datetime.now(UTC)
-    async with in_transaction():
+
+    async def create(_: object) -> Conversation:
         conversation = await Conversation.create(kind=ConversationKind.GROUP, title=title, owner_id=user.id,
                                                  last_activity_at=now)
         for uid in sorted([user.id, *others]):
             await Member.create(conversation_id=conversation.id, user_id=uid, joined_at=now)
         await _system_message(conversation, f"{user.display_name} created the group {title!r}", now)
-    rt.events_waker.wake()
-    return conversation
+        return conversation
+
+    return await money_transaction(rt, create)
 
 
 async def add_members(rt: Runtime, user: User, conversation_id: int, user_ids: list[int]) -> Conversation:
@@ -82,7 +85,8 @@ async def add_members(rt: Runtime, user: User, conversation_id: int, user_ids: l
     if len(users) != len(new):
         raise NotFound("user")
     now = datetime.now(UTC)
-    async with in_transaction():
+
+    async def add(_: object) -> None:
         await lock_conversation(conversation.id, extra_user_ids=new)
         current = await Member.filter(conversation_id=conversation.id, left_at__isnull=True).count()
         added = []
@@ -100,7 +104,8 @@ async def add_members(rt: Runtime, user: User, conversation_id: int, user_ids: l
         if added:
             await _system_message(conversation, f"{user.display_name} added {', '.join(added)}", now)
             await announce(conversation.id, MEMBERS_CHANGED)
-    rt.events_waker.wake()
+
+    await money_transaction(rt, add)
     return conversation
 
 
@@ -127,7 +132,8 @@ async def leave_conversation(rt: Runtime, user: User, conversation_id: int) -> C
 
 async def _depart(rt: Runtime, conversation: Conversation, leaver: User, notice: str) -> None:
     now = datetime.now(UTC)
-    async with in_transaction():
+
+    async def depart(_: object) -> None:
         await lock_conversation(conversation.id, extra_user_ids=[leaver.id])
         gone = await Member.filter(conversation_id=conversation.id, user_id=leaver.id,
                                    left_at__isnull=True).update(left_at=now)
@@ -139,7 +145,8 @@ async def _depart(rt: Runtime, conversation: Conversation, leaver: User, notice:
             await Conversation.filter(id=conversation.id).update(owner_id=heir.user_id if heir else None)
         await _system_message(conversation, notice, now)
         await announce(conversation.id, MEMBERS_CHANGED, extra_user_ids=[leaver.id])
-    rt.events_waker.wake()
+
+    await money_transaction(rt, depart)
 
 
 async def _group_of(user: User, conversation_id: int) -> Conversation:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from tortoise.exceptions import IntegrityError
-from tortoise.transactions import in_transaction
 
 from app.chat.access import is_agent, membership, visible_conversation, visible_message
 from app.chat.announce import (
@@ -20,6 +19,7 @@ from app.chat.conversations import touch
 from app.errors import InvalidInput, MessageLocked, NotFound
 from app.runtime import Runtime
 from app.text import clean_text
+from app.unit_of_work import money_transaction
 from models import Conversation, Member, Message, MessageKind, User
 
 MAX_TEXT = 4000
@@ -34,19 +34,20 @@ async def send_message(rt: Runtime, user: User, *, conversation_id: int, text: s
     conversation = await visible_conversation(user, conversation_id)
     if cmid is not None and (first := await _resent(conversation.id, user.id, cmid)) is not None:
         return first
+
+    async def post(_: object) -> Message:
+        await lock_conversation(conversation.id, extra_user_ids=[user.id])
+        if await membership(user.id, conversation.id) is None and is_agent(user):
+            await _join_as_agent(conversation, user)
+        return await _append(conversation, user, text, cmid)
+
     try:
-        async with in_transaction():
-            await lock_conversation(conversation.id, extra_user_ids=[user.id])
-            if await membership(user.id, conversation.id) is None and is_agent(user):
-                await _join_as_agent(conversation, user)
-            message = await _append(conversation, user, text, cmid)
+        return await money_transaction(rt, post)
     except IntegrityError:
         first = await _resent(conversation.id, user.id, cmid) if cmid is not None else None
         if first is None:
             raise
         return first
-    rt.events_waker.wake()
-    return message
 
 
 async def _resent(conversation_id: int, author_id: int, cmid: str) -> Message | None:
@@ -104,14 +105,16 @@ async def edit_message(rt: Runtime, user: User, *, message_id: int, text: str) -
     until = editable_until(rt, message)
     if until is None or datetime.now(UTC) > until:
         raise MessageLocked("WINDOW_CLOSED", "The message can no longer be edited.")
-    async with in_transaction():
+
+    async def edit(_: object) -> None:
         await lock_conversation(message.conversation_id)
         changed = await Message.filter(id=message.id, recalled_at__isnull=True).update(
             text=text, edited_at=datetime.now(UTC))
         if not changed:
             raise MessageLocked("RECALLED", "The message was recalled.")
         await announce(message.conversation_id, MESSAGE_EDITED, messageId=message.id)
-    rt.events_waker.wake()
+
+    await money_transaction(rt, edit)
     return await Message.get(id=message.id)
 
 
@@ -121,14 +124,16 @@ async def recall_message(rt: Runtime, user: User, *, message_id: int) -> Message
     until = recallable_until(rt, message)
     if until is None or datetime.now(UTC) > until:
         raise MessageLocked("WINDOW_CLOSED", f"Messages can be recalled for {rt.settings.message_recall_seconds} s.")
-    async with in_transaction():
+
+    async def recall(_: object) -> None:
         await lock_conversation(message.conversation_id)
         changed = await Message.filter(id=message.id, recalled_at__isnull=True).update(
             text="", recalled_at=datetime.now(UTC))
         if not changed:
             raise MessageLocked("RECALLED", "The message was recalled.")
         await announce(message.conversation_id, MESSAGE_RECALLED, messageId=message.id)
-    rt.events_waker.wake()
+
+    await money_transaction(rt, recall)
     return await Message.get(id=message.id)
 
 
@@ -141,14 +146,15 @@ async def mark_read(rt: Runtime, user: User, *, conversation_id: int, message_id
     target = message_id if message_id is not None else (conversation.last_message_id or 0)
     if message_id is not None and not await Message.exists(id=message_id, conversation_id=conversation_id):
         raise NotFound("message")
-    async with in_transaction():
+
+    async def read(_: object) -> None:
         await lock_conversation(conversation_id)
         moved = await Member.filter(id=member.id, last_read_message_id__lt=target).update(
             last_read_message_id=target)
         if moved:
             await announce(conversation_id, CONVERSATION_READ, userId=user.id, messageId=target)
-    if moved:
-        rt.events_waker.wake()
+
+    await money_transaction(rt, read)
     return await Member.get(id=member.id)
 
 

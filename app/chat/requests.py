@@ -1,11 +1,8 @@
-"""Money requests in a conversation: post, pay (through the wallet), cancel."""
+"""Money requests in a conversation: post and cancel (paying one is a payment: app.payments.request_payments)."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
-
-from tortoise.exceptions import IntegrityError
-from tortoise.transactions import in_transaction
 
 from app.chat.access import visible_conversation
 from app.chat.announce import MESSAGE_ADDED, MESSAGE_EDITED, REQUEST_UPDATED, announce, lock_conversation
@@ -14,8 +11,8 @@ from app.errors import InvalidInput, NotFound, RequestClosed
 from app.ledger.amounts import parse_amount
 from app.runtime import Runtime
 from app.text import clean_text
-from models import ConversationKind, Message, MessageKind, MoneyRequest, RequestPayment, RequestState, User
-from models.wallet import Transfer
+from app.unit_of_work import money_transaction
+from models import ConversationKind, Message, MessageKind, MoneyRequest, RequestState, User
 
 MAX_MEMO = 100
 
@@ -29,7 +26,8 @@ async def request_money(rt: Runtime, user: User, *, conversation_id: int, amount
     if conversation.kind == ConversationKind.SUPPORT:
         raise InvalidInput("conversationId", "money can be requested in direct and group conversations only")
     now = datetime.now(UTC)
-    async with in_transaction():
+
+    async def post(_: object) -> MoneyRequest:
         await lock_conversation(conversation.id)
         request = await MoneyRequest.create(conversation_id=conversation.id, requester_id=user.id,
                                             amount_minor=amount_minor, currency=currency, memo=memo)
@@ -37,10 +35,12 @@ async def request_money(rt: Runtime, user: User, *, conversation_id: int, amount
                                        author_id=user.id, amount_minor=amount_minor, currency=currency,
                                        memo=memo, request_id=request.id)
         await MoneyRequest.filter(id=request.id).update(message_id=message.id)
+        request.message_id = message.id
         await touch(conversation, message, now)
         await announce(conversation.id, MESSAGE_ADDED, messageId=message.id)
-    rt.events_waker.wake()
-    return await MoneyRequest.get(id=request.id)
+        return request
+
+    return await money_transaction(rt, post)
 
 
 async def visible_request(user: User, request_id: int) -> MoneyRequest:
@@ -59,53 +59,21 @@ async def cancel_request(rt: Runtime, user: User, *, request_id: int) -> MoneyRe
     request = await visible_request(user, request_id)
     if request.requester_id != user.id:
         raise NotFound("request")
-    async with in_transaction():
+
+    async def cancel(_: object) -> None:
         await lock_conversation(request.conversation_id)
         done = await MoneyRequest.filter(id=request.id, state=RequestState.OPEN).update(
-            state=RequestState.CANCELLED, cancelled_at=datetime.now(UTC))
+            state=RequestState.CANCELLED, cancelled_at=rt.clock.now())
         if not done:
             raise RequestClosed("CANCELLED", "The request is already cancelled.")
-        await _announce_update(request)
-    rt.events_waker.wake()
+        await announce_request_update(request)
+
+    await money_transaction(rt, cancel)
     return await MoneyRequest.get(id=request.id)
 
 
-async def pay_request(rt: Runtime, user: User, *, request_id: int, pin: str, idempotency_key: str) -> Transfer:
-    """Pay a request through the wallet; each member pays a request at most once."""
-    from app.payments.transfers import send_money
-
-    request = await visible_request(user, request_id)
-    if request.requester_id == user.id:
-        raise InvalidInput("requestId", "you cannot pay your own request")
-    paid = await RequestPayment.get_or_none(request_id=request.id, payer_id=user.id)
-    if paid is not None:
-        first = await Transfer.get(id=paid.transfer_id)
-        if first.idempotency_key == idempotency_key:
-            return first
-        raise RequestClosed("ALREADY_PAID", "You have already paid this request.")
-    if request.state != RequestState.OPEN:
-        raise RequestClosed("CANCELLED", "The request was cancelled.")
-    try:
-        return await send_money(rt, user, payee_id=request.requester_id, amount_minor=request.amount_minor,
-                                memo=request.memo, pin=pin, idempotency_key=idempotency_key,
-                                request_id=request.id)
-    except IntegrityError:
-        raise RequestClosed("ALREADY_PAID", "You have already paid this request.") from None
-
-
-async def record_request_payment(*, transfer_id: int, payer_id: int) -> None:
-    """Inside the transfer's transaction: if it pays a request, note who paid (once per payer)."""
-    transfer = await Transfer.get_or_none(id=transfer_id)
-    if transfer is None or transfer.request_id is None:
-        return
-    request = await MoneyRequest.get_or_none(id=transfer.request_id)
-    if request is None:
-        return
-    await RequestPayment.create(request_id=request.id, payer_id=payer_id, transfer_id=transfer_id)
-    await _announce_update(request)
-
-
-async def _announce_update(request: MoneyRequest) -> None:
+async def announce_request_update(request: MoneyRequest) -> None:
+    """Inside the transaction that changed the request (a payment, a cancel): its members hear it."""
     await announce(request.conversation_id, REQUEST_UPDATED, requestId=request.id)
     if request.message_id is not None:
         await announce(request.conversation_id, MESSAGE_EDITED, messageId=request.message_id)

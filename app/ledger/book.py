@@ -10,7 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
+from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F
 
@@ -49,10 +51,7 @@ async def post(kind: JournalKind, transfer_id: int, lines: Sequence[Line], descr
     entries = []
     for line in lines:
         account = line.account
-        after = account.balance_minor + line.amount_minor
-        if account.kind == AccountKind.USER_WALLET and after < 0:
-            raise InsufficientFunds(balance_minor=account.balance_minor, amount_minor=-line.amount_minor,
-                                    currency=account.currency)
+        after = _after(line)
         await LedgerAccount.filter(id=account.id).update(balance_minor=F("balance_minor") + line.amount_minor)
         account.balance_minor = after
         entries.append(LedgerEntry(journal_id=journal.id, account_id=account.id, kind=line.kind,
@@ -60,6 +59,74 @@ async def post(kind: JournalKind, transfer_id: int, lines: Sequence[Line], descr
                                    counterparty_id=line.counterparty_id))
     await LedgerEntry.bulk_create(entries)
     return journal
+
+
+@dataclass(frozen=True)
+class HeldWallet:
+    """A user's wallet locked for this transaction, with the name its receipts show."""
+
+    account: LedgerAccount
+    display_name: str
+
+
+# One round trip finds both wallets, locks them in id order and brings the owners' names.
+_LOCK_USER_WALLETS = """
+SELECT a.id, a.user_id, a.currency, a.balance_minor, a.created_at, u.display_name
+FROM ledger_accounts a JOIN users u ON u.id = a.user_id
+WHERE a.user_id = ANY($1::bigint[]) AND a.kind = 'USER_WALLET'
+ORDER BY a.id FOR UPDATE OF a"""
+
+
+async def lock_user_wallets(conn: BaseDBAsyncClient, user_ids: Iterable[int]) -> dict[int, HeldWallet]:
+    """The wallets of these users (those that have one), locked in id order, by user id."""
+    ids = sorted(set(user_ids))
+    if conn.capabilities.dialect == "postgres":
+        _, rows = await conn.execute_query(_LOCK_USER_WALLETS, [ids])
+        return {int(r["user_id"]): HeldWallet(LedgerAccount(
+            id=r["id"], kind=AccountKind.USER_WALLET, user_id=r["user_id"], currency=r["currency"],
+            balance_minor=r["balance_minor"], created_at=r["created_at"]), r["display_name"]) for r in rows}
+    accounts = await LedgerAccount.filter(user_id__in=ids, kind=AccountKind.USER_WALLET) \
+        .select_related("user").order_by("id")  # SQLite: one writer at a time, no row locks
+    return {int(a.user_id or 0): HeldWallet(a, a.user.display_name if a.user else "") for a in accounts}
+
+
+# The journal, both balances and the entries in one statement (data-modifying CTEs all run).
+_MOVE = """
+WITH j AS (INSERT INTO journals (kind, transfer_id, description, created_at)
+           VALUES ($1, $2, $3, $4) RETURNING id),
+     b AS (UPDATE ledger_accounts a SET balance_minor = a.balance_minor + v.delta
+           FROM unnest($5::bigint[], $6::bigint[]) AS v(id, delta) WHERE a.id = v.id RETURNING a.id)
+INSERT INTO ledger_entries (journal_id, account_id, kind, amount_minor, balance_after_minor, counterparty_id,
+                            created_at)
+SELECT j.id, v.id, v.kind, v.delta, v.after, v.counterparty, $4
+FROM j, unnest($5::bigint[], $7::text[], $6::bigint[], $8::bigint[], $9::bigint[])
+     AS v(id, kind, delta, after, counterparty)
+RETURNING journal_id, (SELECT count(*) FROM b) AS moved"""
+
+
+async def move(conn: BaseDBAsyncClient, kind: JournalKind, transfer_id: int, lines: Sequence[Line], *,
+               at: datetime, description: str = "") -> None:
+    """`post` in one round trip on PostgreSQL (the ORM path elsewhere); same preconditions."""
+    if conn.capabilities.dialect != "postgres":
+        await post(kind, transfer_id, lines, description)
+        return
+    _check_balanced(lines)
+    afters = [_after(line) for line in lines]
+    await conn.execute_query_dict(_MOVE, [
+        kind.value, transfer_id, description, at, [line.account.id for line in lines],
+        [line.amount_minor for line in lines], [line.kind.value for line in lines], afters,
+        [line.counterparty_id for line in lines]])
+    for line, after in zip(lines, afters, strict=True):
+        line.account.balance_minor = after
+
+
+def _after(line: Line) -> int:
+    account = line.account
+    after = account.balance_minor + line.amount_minor
+    if account.kind == AccountKind.USER_WALLET and after < 0:
+        raise InsufficientFunds(balance_minor=account.balance_minor, amount_minor=-line.amount_minor,
+                                currency=account.currency)
+    return after
 
 
 def _check_balanced(lines: Sequence[Line]) -> None:

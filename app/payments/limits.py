@@ -39,6 +39,32 @@ def check_per_transfer(settings: Settings, amount_minor: int) -> None:
                             currency=settings.currency)
 
 
+def check_daily_total(settings: Settings, used_minor: int, amount_minor: int) -> None:
+    """`used_minor`: sent today, read with the payer's wallet locked."""
+    limit = settings.daily_outgoing_limit_minor
+    if used_minor + amount_minor > limit:
+        raise LimitExceeded(limit="DAILY", limit_minor=limit, remaining_minor=max(0, limit - used_minor),
+                            currency=settings.currency)
+
+
+def needs_step_up(settings: Settings, amount_minor: int, sent_in_window_minor: int) -> bool:
+    """A fresh code for one large payment, or when payments to people add up within the rolling window."""
+    return (amount_minor >= settings.step_up_threshold_minor
+            or sent_in_window_minor + amount_minor >= settings.step_up_window_minor)
+
+
+async def sent_since_minor(payer_id: int, since: datetime, *, to_people_only: bool = False) -> int:
+    """What has left this user's wallet since an instant (counted as `sent_today_minor` counts);
+    `to_people_only`: transfers to other people, not withdrawals to one's own cards."""
+    held_or_paid = [TransferState.PENDING, TransferState.COMPLETED]
+    sent = Q(kind=TransferKind.P2P, state=TransferState.COMPLETED)
+    if not to_people_only:
+        sent |= Q(kind=TransferKind.WITHDRAWAL, state__in=held_or_paid)
+    rows = await Transfer.filter(sent, payer_id=payer_id, created_at__gte=since) \
+        .annotate(total=Sum("amount_minor")).values("total")
+    return int(rows[0]["total"] or 0) if rows else 0
+
+
 async def check_daily(settings: Settings, payer_id: int, amount_minor: int, *, excluding: int | None = None) -> None:
     """Authoritative when called with the payer's wallet locked (every transfer out locks it)."""
     limit = settings.daily_outgoing_limit_minor

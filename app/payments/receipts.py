@@ -23,6 +23,23 @@ def _now() -> str:
     return datetime.now(UTC).isoformat()
 
 
+def receipt(user_id: int, kind: str, transfer: Transfer, *, balance_after_minor: int, counterparty_id: int,
+            counterparty_name: str, at: datetime) -> events.Pending:
+    """The receipt of a payment between two people, to append in its transaction."""
+    return events.Pending(user_id, "payment.receipt", {
+        "receiptKind": kind,
+        "transferId": global_id("Transfer", transfer.id),
+        "amount": format_amount(transfer.amount_minor, transfer.currency),
+        "currency": transfer.currency,
+        "balanceAfter": format_amount(balance_after_minor, transfer.currency),
+        "counterpartyId": global_id("User", counterparty_id),
+        "counterpartyName": counterparty_name,
+        "memo": transfer.memo,
+        "state": str(transfer.state),
+        "at": at.isoformat(),
+    })
+
+
 async def record_receipt(user_id: int, kind: str, transfer: Transfer, *, balance_after_minor: int,
                          counterparty: User | None, state: str | None = None) -> None:
     """One receipt (SENT, RECEIVED, TOP_UP, WITHDRAWAL, REFUND) for one user, with that user's view."""

@@ -1,16 +1,24 @@
-"""Sending money from one wallet to another: `check_*` gates first, then one transaction that
-writes the transfer (with its idempotency key), the journal, the chat message and both receipts.
+"""Sending money from one wallet to another, in one transaction per attempt.
+
+The transaction locks both wallets (id order), then the payer's PIN row, reads the idempotency key
+and what the payer sent today and in the step-up window in the same round trip, checks everything,
+and writes the transfer, its journal, the chat message and both receipts. A wrong PIN commits its
+count and nothing else. A replay of a key answers what the first request answered.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from typing import Protocol
 
+from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.exceptions import IntegrityError
-from tortoise.transactions import in_transaction
 
-from app.chat.transfer_messages import post_transfer_message
+from app.chat.transfer_messages import TransferNote, post_transfer_message
 from app.errors import (
+    IdempotencyConflict,
     InsufficientFunds,
     InvalidInput,
     NotFound,
@@ -21,89 +29,213 @@ from app.errors import (
 from app.faults import crash_point
 from app.identity.phones import normalise_phone
 from app.ledger import book
-from app.ledger.book import Line
-from app.ledger.retry import retry_conflicts
+from app.ledger.book import HeldWallet, Line
 from app.payments import idempotency, limits
-from app.payments.receipts import record_receipt
-from app.pin.attempts import verify_pin
+from app.payments.receipts import receipt
+from app.pin.attempts import PinState, check_format, check_locked
 from app.runtime import Runtime
-from app.settings import Settings
 from app.text import clean_text
+from app.unit_of_work import money_transaction
 from app.verification import codes
 from app.verification.codes import Purpose
-from models import EntryKind, JournalKind, LedgerAccount, Transfer, TransferKind, TransferState, User
+from models import EntryKind, JournalKind, LedgerAccount, PaymentPin, Transfer, TransferKind, TransferState, User
 from models.events import Channel
 
 MAX_MEMO_LENGTH = 100
 STEP_UP_SENDS_PER_HOUR = 10
 
+# The payer's PIN row (locked), the key's earlier transfer and what left the wallet since midnight
+# and (to other people) within the step-up window: one round trip. Read with the wallet locked, the sums are exact.
+_GATE = """
+SELECT p.id, p.pin_hash, p.key_id, p.failed_attempts, p.locked_until, p.recent_locks, p.reset_required,
+       (SELECT t.id FROM transfers t WHERE t.initiator_id = $1 AND t.idempotency_key = $2) AS previous_id,
+       s.sent_today, s.sent_window
+FROM payment_pins p CROSS JOIN LATERAL (
+    SELECT COALESCE(SUM(t.amount_minor) FILTER (WHERE t.created_at >= $3), 0) AS sent_today,
+           COALESCE(SUM(t.amount_minor) FILTER (WHERE t.created_at >= $4 AND t.kind = 'P2P'), 0) AS sent_window
+    FROM transfers t
+    WHERE t.payer_id = $1 AND t.created_at >= LEAST($3::timestamptz, $4::timestamptz)
+      AND ((t.kind = 'P2P' AND t.state = 'COMPLETED')
+           OR (t.kind = 'WITHDRAWAL' AND t.state IN ('PENDING', 'COMPLETED')))
+) s
+WHERE p.user_id = $1
+FOR UPDATE OF p"""
+
 
 @dataclass(frozen=True)
-class _Request:
+class Sent:
+    """A payment's answer: the transfer and the payer's wallet as this payment left it."""
+
+    transfer: Transfer
+    wallet: LedgerAccount
+
+
+@dataclass(frozen=True)
+class Order:
+    """One payment as asked for, checked for form; `request_id` when it pays a money request."""
+
     payer: User
-    payee: User
-    payer_wallet_id: int
-    payee_wallet_id: int
+    payee_id: int
     amount_minor: int
     currency: str
     memo: str
     key: str
     digest: str
-    request_id: int | None
+    pin: str
+    request_id: int | None = None
+    stepped_up: bool = False
+
+
+@dataclass(frozen=True)
+class _Gate:
+    pin: PinState | None
+    previous_id: int | None
+    sent_today_minor: int
+    sent_window_minor: int
+
+
+class Attachment(Protocol):
+    """What a payment also does in its transaction (paying a request: re-check it, then note it)."""
+
+    async def before(self, conn: BaseDBAsyncClient) -> Iterable[int]:
+        """Check under lock before anything is written; returns the streams the payment also writes."""
+
+    async def after(self, conn: BaseDBAsyncClient, transfer: Transfer) -> None:
+        """Write what follows from the transfer (its streams are locked)."""
+
+
+class _StepUpNeeded(Exception):
+    pass
 
 
 async def send_money(rt: Runtime, payer: User, *, payee_id: int, amount_minor: int, memo: str, pin: str,
-                     idempotency_key: str, step_up_code: str | None = None,
-                     request_id: int | None = None) -> Transfer:
+                     idempotency_key: str, step_up_code: str | None = None) -> Sent:
     """Move money to another user's wallet at most once per idempotency key."""
+    order = make_order(rt, payer, payee_id=payee_id, amount_minor=amount_minor, memo=memo, pin=pin,
+                       idempotency_key=idempotency_key, request_id=None)
+    return await pay(rt, order, step_up_code=step_up_code)
+
+
+def make_order(rt: Runtime, payer: User, *, payee_id: int, amount_minor: int, memo: str, pin: str,
+               idempotency_key: str, request_id: int | None) -> Order:
+    """Check a payment's form (no database): memo, key, amount, PIN format, self, per-transfer cap."""
     s = rt.settings
     memo = clean_text(memo, "memo", max_length=MAX_MEMO_LENGTH)
     key = idempotency.check_key(idempotency_key)
     if amount_minor <= 0:
         raise InvalidInput("amount", "must be greater than zero")
-    digest = idempotency.fingerprint("P2P", payee_id, amount_minor, s.currency, memo, request_id)
-    previous = await idempotency.stored(payer.id, key, digest)
-    if previous is not None:
-        return previous
-    request = await _check_parties(rt, payer, payee_id, amount_minor, memo, key, digest, request_id)
-    await verify_pin(rt, payer.id, pin)
-    if amount_minor >= s.step_up_threshold_minor:
-        await limits.check_daily(s, payer.id, amount_minor)  # no code is sent for a payment bound to fail
-        await _step_up(rt, payer, step_up_code, payment=idempotency.fingerprint(key, digest)[:32])
-    try:
-        transfer = await retry_conflicts(lambda: _move(s, request))
-    except IntegrityError:
-        # A request with the same key committed while this one waited on the key's unique index.
-        previous = await idempotency.stored(payer.id, key, digest)
-        if previous is None:
-            raise
-        return previous
-    crash_point(s, "transfer.after_commit")
-    rt.events_waker.wake()
-    return transfer
-
-
-async def _check_parties(rt: Runtime, payer: User, payee_id: int, amount_minor: int, memo: str, key: str,
-                         digest: str, request_id: int | None) -> _Request:
-    s = rt.settings
+    check_format(pin)
     if payee_id == payer.id:
         raise RecipientUnavailable("SELF", "You cannot send money to yourself.")
     limits.check_per_transfer(s, amount_minor)
-    wallets = {w.user_id: w for w in await book.wallets_of([payer.id, payee_id])}
-    payer_wallet, payee_wallet = wallets.get(payer.id), wallets.get(payee_id)
-    if payer_wallet is None:
+    digest = idempotency.fingerprint("P2P", payee_id, amount_minor, s.currency, memo, request_id)
+    return Order(payer, payee_id, amount_minor, s.currency, memo, key, digest, pin, request_id)
+
+
+async def pay(rt: Runtime, order: Order, *, step_up_code: str | None, extra: Attachment | None = None) -> Sent:
+    """Run the payment's transaction; a step-up sends or spends a code between two runs of it."""
+    try:
+        try:
+            sent = await money_transaction(rt, lambda conn: _transaction(rt, conn, order, extra))
+        except _StepUpNeeded:
+            await _step_up(rt, order.payer, step_up_code, payment=idempotency.fingerprint(order.key, order.digest)[:32])
+            sent = await money_transaction(rt, lambda conn: _transaction(rt, conn, replace(order, stepped_up=True),
+                                                                         extra))
+        crash_point(rt.settings, "transfer.after_commit")
+        return sent
+    except IntegrityError:
+        # Another request of this initiator (a top-up, say) took the key first.
+        previous = await idempotency.stored(order.payer.id, order.key, order.digest)
+        if previous is None:
+            raise
+        wallet = await book.wallet_of(order.payer.id)
+        assert wallet is not None, "a transfer's initiator has a wallet"
+        return _answer(previous, wallet)
+
+
+async def _transaction(rt: Runtime, conn: BaseDBAsyncClient, o: Order, extra: Attachment | None) -> Sent:
+    s, now = rt.settings, rt.clock.now()
+    wallets = await book.lock_user_wallets(conn, [o.payer.id, o.payee_id])
+    mine, theirs = wallets.get(o.payer.id), wallets.get(o.payee_id)
+    if mine is None:
         raise VerificationRequired([Requirement("WALLET")], "Open your wallet first.")
-    if payee_wallet is None:
-        if not await User.filter(id=payee_id).exists():
+    gate = await _read_gate(conn, o, now, s.step_up_window_seconds)
+    if gate.previous_id is not None:
+        return await _replay(o, gate.previous_id, mine.account)
+    if theirs is None:
+        if not await User.filter(id=o.payee_id).exists():
             raise NotFound("user")
         raise RecipientUnavailable("NO_WALLET", "This person has not opened a wallet yet.")
-    payee = payee_wallet.user
-    assert payee is not None, "a user wallet always has its user"
-    if payer_wallet.balance_minor < amount_minor:
-        raise InsufficientFunds(balance_minor=payer_wallet.balance_minor, amount_minor=amount_minor,
-                                currency=payer_wallet.currency)
-    return _Request(payer, payee, payer_wallet.id, payee_wallet.id, amount_minor, s.currency, memo, key, digest,
-                    request_id)
+    streams: set[int] = set(await extra.before(conn)) if extra is not None else set()
+    if mine.account.balance_minor < o.amount_minor:
+        raise InsufficientFunds(balance_minor=mine.account.balance_minor, amount_minor=o.amount_minor,
+                                currency=mine.account.currency)
+    if gate.pin is None:
+        raise VerificationRequired([Requirement("PAYMENT_PIN")], "Set a payment PIN first.")
+    await check_locked(rt, gate.pin, o.payer.id, o.pin)
+    limits.check_daily_total(s, gate.sent_today_minor, o.amount_minor)
+    if not o.stepped_up and limits.needs_step_up(s, o.amount_minor, gate.sent_window_minor):
+        raise _StepUpNeeded()
+    sent = await _move(conn, o, mine, theirs, streams, now)
+    if extra is not None:
+        await extra.after(conn, sent.transfer)
+    crash_point(s, "transfer.before_commit")
+    return sent
+
+
+async def _read_gate(conn: BaseDBAsyncClient, o: Order, now: datetime, window_seconds: int) -> _Gate:
+    today, window = limits.day_start(now), now - timedelta(seconds=window_seconds)
+    if conn.capabilities.dialect == "postgres":
+        rows = await conn.execute_query_dict(_GATE, [o.payer.id, o.key, today, window])
+        if not rows:
+            return _Gate(None, None, 0, 0)
+        r = rows[0]
+        return _Gate(PinState.of(r), r["previous_id"], int(r["sent_today"]), int(r["sent_window"]))
+    pin = await PaymentPin.get_or_none(user_id=o.payer.id)
+    previous = await Transfer.get_or_none(initiator_id=o.payer.id, idempotency_key=o.key)
+    return _Gate(PinState.of(pin) if pin else None, previous.id if previous else None,
+                 await limits.sent_since_minor(o.payer.id, today),
+                 await limits.sent_since_minor(o.payer.id, window, to_people_only=True))
+
+
+async def _move(conn: BaseDBAsyncClient, o: Order, mine: HeldWallet, theirs: HeldWallet, streams: set[int],
+                now: datetime) -> Sent:
+    payer_after = mine.account.balance_minor - o.amount_minor
+    transfer = await Transfer.create(
+        kind=TransferKind.P2P, state=TransferState.COMPLETED, initiator_id=o.payer.id, idempotency_key=o.key,
+        request_fingerprint=o.digest, payer_id=o.payer.id, payee_id=o.payee_id, request_id=o.request_id,
+        amount_minor=o.amount_minor, currency=o.currency, memo=o.memo, initiator_balance_after_minor=payer_after,
+        created_at=now)
+    await book.move(conn, JournalKind.TRANSFER, transfer.id, [
+        Line(mine.account, -o.amount_minor, EntryKind.SENT, o.payee_id),
+        Line(theirs.account, o.amount_minor, EntryKind.RECEIVED, o.payer.id),
+    ], at=now)
+    note = TransferNote(o.payer.id, o.payee_id, transfer.id, o.amount_minor, o.currency, o.memo,
+                        TransferState.COMPLETED.value)
+    await post_transfer_message(conn, note, at=now, streams=streams, also=[
+        receipt(o.payer.id, "SENT", transfer, balance_after_minor=mine.account.balance_minor,
+                counterparty_id=o.payee_id, counterparty_name=theirs.display_name, at=now),
+        receipt(o.payee_id, "RECEIVED", transfer, balance_after_minor=theirs.account.balance_minor,
+                counterparty_id=o.payer.id, counterparty_name=mine.display_name, at=now),
+    ])
+    return Sent(transfer, mine.account)
+
+
+async def _replay(o: Order, previous_id: int, wallet: LedgerAccount) -> Sent:
+    previous = await Transfer.get(id=previous_id)
+    if previous.request_fingerprint != o.digest:
+        raise IdempotencyConflict()
+    return _answer(previous, wallet)
+
+
+def _answer(transfer: Transfer, wallet: LedgerAccount) -> Sent:
+    """The first answer again: the wallet as that payment left it (older rows: as it is now)."""
+    balance = transfer.initiator_balance_after_minor
+    if balance is None:
+        return Sent(transfer, wallet)
+    then = LedgerAccount(id=wallet.id, kind=wallet.kind, user_id=wallet.user_id, currency=wallet.currency,
+                         balance_minor=balance, created_at=wallet.created_at)
+    return Sent(transfer, then)
 
 
 async def _step_up(rt: Runtime, payer: User, code: str | None, *, payment: str) -> None:
@@ -118,39 +250,6 @@ async def _step_up(rt: Runtime, payer: User, code: str | None, *, payment: str) 
                                    "A large payment: repeat it with the code we sent by SMS.")
     await codes.consume(rt, destination=payer.phone, purpose=Purpose.STEP_UP, code=code, field="stepUpCode",
                         scope=payment)
-
-
-async def _move(settings: Settings, r: _Request) -> Transfer:
-    """One transaction: key (first, so duplicates wait on it), lock, limits, journal, chat, receipts."""
-    async with in_transaction():
-        transfer = await Transfer.create(
-            kind=TransferKind.P2P, state=TransferState.COMPLETED, initiator_id=r.payer.id,
-            idempotency_key=r.key, request_fingerprint=r.digest, payer_id=r.payer.id, payee_id=r.payee.id,
-            request_id=r.request_id, amount_minor=r.amount_minor, currency=r.currency, memo=r.memo)
-        accounts = await book.lock_accounts([r.payer_wallet_id, r.payee_wallet_id])
-        await limits.check_daily(settings, r.payer.id, r.amount_minor, excluding=transfer.id)
-        payer_account, payee_account = accounts[r.payer_wallet_id], accounts[r.payee_wallet_id]
-        await book.post(JournalKind.TRANSFER, transfer.id, [
-            Line(payer_account, -r.amount_minor, EntryKind.SENT, r.payee.id),
-            Line(payee_account, r.amount_minor, EntryKind.RECEIVED, r.payer.id),
-        ])
-        await _announce(r, transfer, payer_account, payee_account)
-        crash_point(settings, "transfer.before_commit")
-    return transfer
-
-
-async def _announce(r: _Request, transfer: Transfer, payer_account: LedgerAccount,
-                    payee_account: LedgerAccount) -> None:
-    # post_transfer_message first takes every event-stream lock the transaction needs (both parties and,
-    # for a request, the whole conversation) in one sorted pass (events.lock_streams), so the receipts
-    # and request updates below find them held and two transfers never lock them in opposite orders.
-    await post_transfer_message(payer_id=r.payer.id, payee_id=r.payee.id, transfer_id=transfer.id,
-                                amount_minor=r.amount_minor, currency=r.currency, memo=r.memo,
-                                state=TransferState.COMPLETED.value)
-    await record_receipt(r.payer.id, "SENT", transfer, balance_after_minor=payer_account.balance_minor,
-                         counterparty=r.payee)
-    await record_receipt(r.payee.id, "RECEIVED", transfer, balance_after_minor=payee_account.balance_minor,
-                         counterparty=r.payer)
 
 
 async def payee_id_by_phone(phone: str) -> int:

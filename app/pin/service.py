@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 from tortoise.exceptions import IntegrityError
-from tortoise.transactions import in_transaction
 
 from app.errors import AlreadyExists, InvalidInput, Requirement, VerificationRequired
 from app.identity import sessions
@@ -14,6 +11,7 @@ from app.mail import outbox
 from app.pin.attempts import verify_pin
 from app.pin.rules import check_pin
 from app.runtime import Runtime
+from app.unit_of_work import money_transaction
 from app.verification import codes
 from app.verification.codes import Purpose
 from models import Identity, PaymentPin, User
@@ -34,14 +32,17 @@ async def set_pin(rt: Runtime, user: User, pin: str) -> None:
     """The first PIN. Needs a verified identity, so that birth-date PINs can be refused."""
     identity = await _identity(user)
     check_pin(pin, identity.date_of_birth)
-    pin_hash = await rt.hasher.hash_pin(pin)
+    verifier = rt.pin_keys.make(user.id, pin)
+
+    async def create(_: object) -> None:
+        await PaymentPin.create(user=user, pin_hash=verifier.digest, key_id=verifier.key_id,
+                                changed_at=rt.clock.now())
+        await _notify(rt, user, "set")
+
     try:
-        async with in_transaction():
-            await PaymentPin.create(user=user, pin_hash=pin_hash, changed_at=datetime.now(UTC))
-            await _notify(rt, user, "set")
+        await money_transaction(rt, create, events=False, outbox=True)
     except IntegrityError as exc:
         raise AlreadyExists("A payment PIN is already set; change it with the old PIN.") from exc
-    rt.outbox_waker.wake()
 
 
 async def change_pin(rt: Runtime, user: User, old_pin: str, new_pin: str) -> None:
@@ -82,15 +83,18 @@ def _code_destination(user: User, channel: Channel) -> str:
 
 async def _replace(rt: Runtime, user: User, new_pin: str, what: str, *, keep_session_id: int | None = None) -> None:
     """Store the new PIN and queue the notice; with `keep_session_id`, also end every other session."""
-    pin_hash = await rt.hasher.hash_pin(new_pin)
-    async with in_transaction():
-        # A new PIN starts with a clean slate: failures of the old one no longer count.
+    verifier = rt.pin_keys.make(user.id, new_pin)
+
+    async def replace(_: object) -> None:
+        # A new PIN starts with a clean slate: failures and locks of the old one no longer count.
         await PaymentPin.filter(user_id=user.id).update(
-            pin_hash=pin_hash, failed_attempts=0, locked_until=None, changed_at=datetime.now(UTC))
+            pin_hash=verifier.digest, key_id=verifier.key_id, failed_attempts=0, locked_until=None,
+            recent_locks=[], reset_required=False, changed_at=rt.clock.now())
         if keep_session_id is not None:
             await sessions.revoke_others(user.id, keep_session_id)
         await _notify(rt, user, what)
-    rt.outbox_waker.wake()
+
+    await money_transaction(rt, replace, events=False, outbox=True)
 
 
 async def _identity(user: User) -> Identity:

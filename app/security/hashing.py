@@ -1,4 +1,9 @@
-"""argon2id hashing, always off the event loop in a small bounded thread pool."""
+"""argon2id hashing of login passwords, always off the event loop in a small bounded thread pool.
+
+Payment PINs are not hashed here: their verifier is a keyed MAC (app.pin.verifier). Only PIN
+verifiers written before it (argon2id over a keyed pepper) are still checked here, once each,
+before app.pin.attempts upgrades them.
+"""
 
 from __future__ import annotations
 
@@ -14,24 +19,13 @@ from argon2.exceptions import InvalidHashError, VerificationError
 
 T = TypeVar("T")
 
-# OWASP's minimum argon2id row (19 MiB, t=2, p=1): the PIN is checked on every payment.
-PIN_PROFILE = profiles.get_default_parameters().__class__(
-    type=profiles.RFC_9106_LOW_MEMORY.type, version=profiles.RFC_9106_LOW_MEMORY.version,
-    salt_len=16, hash_len=32, time_cost=2, memory_cost=19456, parallelism=1)
-
 
 class Hasher:
-    """Password and PIN hashing. PINs are peppered with an HMAC under the server key first,
-    so a stolen database alone cannot be searched for the 10^6 possible PINs."""
+    """Password hashing, and the check of legacy argon2id PIN verifiers."""
 
     def __init__(self, *, key: bytes, cheap: bool, threads: int) -> None:
         self._key = key
-        if cheap:
-            self._password = PasswordHasher.from_parameters(profiles.CHEAPEST)
-            self._pin = self._password
-        else:
-            self._password = PasswordHasher()
-            self._pin = PasswordHasher.from_parameters(PIN_PROFILE)
+        self._password = PasswordHasher.from_parameters(profiles.CHEAPEST) if cheap else PasswordHasher()
         self._pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="argon2")
         self._dummy_password_hash = self._password.hash("imwallet-timing-equaliser")
 
@@ -43,21 +37,23 @@ class Hasher:
 
     async def verify_password(self, stored: str | None, password: str) -> bool:
         """Check a password; with no stored hash, spend the same time and say no."""
-        ok = await self._verify(self._password, stored or self._dummy_password_hash, password)
+        ok = await self._verify(stored or self._dummy_password_hash, password)
         return ok and stored is not None
 
-    async def hash_pin(self, pin: str) -> str:
-        return await self._run(self._pin.hash, self._pepper(pin))
+    async def hash_legacy_pin(self, pin: str) -> str:
+        """A verifier of the old kind (tests of the upgrade path make one with it)."""
+        return await self._run(self._password.hash, self._pepper(pin))
 
-    async def verify_pin(self, stored: str, pin: str) -> bool:
-        return await self._verify(self._pin, stored, self._pepper(pin))
+    async def verify_legacy_pin(self, stored: str, pin: str) -> bool:
+        """Check an argon2id PIN verifier of the first version (argon2 reads its cost from `stored`)."""
+        return await self._verify(stored, self._pepper(pin))
 
     def _pepper(self, pin: str) -> str:
         return hmac.new(self._key, b"pin:" + pin.encode(), sha256).hexdigest()
 
-    async def _verify(self, hasher: PasswordHasher, stored: str, secret: str) -> bool:
+    async def _verify(self, stored: str, secret: str) -> bool:
         try:
-            return await self._run(hasher.verify, stored, secret)
+            return await self._run(self._password.verify, stored, secret)
         except (VerificationError, InvalidHashError):
             return False
 

@@ -75,6 +75,10 @@ class PayRequestInput:
     request_id: strawberry.ID
     pin: str
     idempotency_key: str
+    step_up_code: str | None = strawberry.field(
+        default=None, description="For large amounts (or many payments adding up within 24 hours): the "
+                                  "STEP_UP code sent after the first attempt of this same payment (same "
+                                  "idempotency key); it confirms no other.")
 
 
 @strawberry.input

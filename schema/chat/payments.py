@@ -6,9 +6,8 @@ from typing import Annotated
 
 import strawberry
 
-from app.chat import requests
 from app.errors import DomainError
-from models import MoneyRequest as MoneyRequestModel
+from app.payments import request_payments
 from schema.chat.inputs import PayRequestInput
 from schema.chat.types import PaymentRequest
 from schema.context import Info
@@ -48,14 +47,14 @@ PayRequestResult = Annotated[
 @strawberry.type
 class PaymentMutation:
     @strawberry.mutation(description="Pay a money request with the wallet (PIN and idempotency key as for "
-                                     "sendMoney). Each member pays a request once.")
+                                     "sendMoney, and stepUpCode for large amounts). Each member pays a request once.")
     async def pay_request(self, info: Info, input: PayRequestInput) -> PayRequestResult:
         try:
             rid = decode_id(input.request_id, "PaymentRequest", "requestId")
-            transfer = await requests.pay_request(info.context.rt, info.context.require_viewer(), request_id=rid,
-                                                  pin=input.pin, idempotency_key=input.idempotency_key)
-            request = await MoneyRequestModel.get(id=rid)
+            sent, request = await request_payments.pay_request(
+                info.context.rt, info.context.require_viewer(), request_id=rid, pin=input.pin,
+                idempotency_key=input.idempotency_key, step_up_code=input.step_up_code)
         except DomainError as exc:
             return from_domain(exc)  # type: ignore[return-value]
         return PayRequestSuccess(request=PaymentRequest.from_model(request),
-                                 transfer_id=strawberry.ID(encode_id("Transfer", transfer.id)))
+                                 transfer_id=strawberry.ID(encode_id("Transfer", sent.transfer.id)))

@@ -177,10 +177,10 @@ class WalletMutation:
         rt = info.context.rt
         try:
             viewer = info.context.require_viewer()
-            transfer = await transfers.send_money(
+            sent = await transfers.send_money(
                 rt, viewer, payee_id=await _payee_id(input.to),
                 amount_minor=parse_amount(input.amount, rt.settings.currency), memo=input.memo, pin=input.pin,
                 idempotency_key=input.idempotency_key, step_up_code=input.step_up_code)
-            return await _success(viewer, transfer)
+            return TransferSuccess(transfer=Transfer.from_model(sent.transfer), wallet=Wallet.from_model(sent.wallet))
         except DomainError as exc:
             return from_domain(exc)  # type: ignore[return-value]

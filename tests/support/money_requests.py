@@ -12,7 +12,7 @@ REQUEST_FIELDS = """id state memo amount { amount currency } requester { id } co
   paidBy { user { id } transferId }"""
 
 _ERRORS = errors("InvalidInputError") + " ... on RequestClosedError { reason }"
-_PAY_ERRORS = errors("InvalidInputError", "InvalidPinError", "InsufficientFundsError") + \
+_PAY_ERRORS = errors("InvalidInputError", "InvalidPinError", "InsufficientFundsError", "VerificationRequiredError") + \
     " ... on RequestClosedError { reason }"
 
 REQUEST_MONEY = f"""mutation($input: RequestMoneyInput!) {{ requestMoney(input: $input) {{
@@ -35,10 +35,12 @@ async def ask(account: Account, conversation_id: str, amount: str, memo: str = "
     return result["request"]  # type: ignore[no-any-return]
 
 
-async def pay(who: WalletAccount, request_id: str, *, key: str | None = None, pin: str = PIN) -> dict[str, Any]:
+async def pay(who: WalletAccount, request_id: str, *, key: str | None = None, pin: str = PIN,
+              step_up_code: str | None = None) -> dict[str, Any]:
     """payRequest's union payload."""
     return await who.client.mutate("payRequest", PAY, {"input": {
-        "requestId": request_id, "pin": pin, "idempotencyKey": key or str(uuid.uuid4())}})
+        "requestId": request_id, "pin": pin, "idempotencyKey": key or str(uuid.uuid4()),
+        "stepUpCode": step_up_code}})
 
 
 async def cancel(account: Account, request_id: str) -> dict[str, Any]:
