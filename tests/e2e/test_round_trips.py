@@ -33,10 +33,11 @@ def _is_introspection(s: log.Statement) -> bool:
 
 
 def _kind(group: list[log.Statement]) -> str:
-    """The relay claims rows whose published_at is null; the mail worker polls outbound_messages."""
+    """The relay claims rows whose published_at is null; the mail worker polls outbound_messages (and
+    the reconciler outside_calls: background work, counted with the mail worker's)."""
     if any(re.search(r'published_at"? IS NULL', s.sql) for s in group):
         return "relay"
-    if any("outbound_messages" in s.sql for s in group):
+    if any("outbound_messages" in s.sql or "outside_calls" in s.sql for s in group):
         return "mail"
     return "request"
 
