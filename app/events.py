@@ -104,9 +104,10 @@ async def cursor_expired(after_id: int) -> bool:
     return first is not None and after_id < first - 1
 
 
-async def prune(retention_days: int) -> int:
-    """Delete events older than the retention window; returns how many went."""
-    horizon = datetime.now(UTC) - timedelta(days=retention_days)
+async def prune(retention_days: int, now: datetime | None = None) -> int:
+    """Delete events older than the retention window; returns how many went. `now`: the runtime's
+    clock where the caller has it (events written by payments carry its time)."""
+    horizon = (now or datetime.now(UTC)) - timedelta(days=retention_days)
     return await Event.filter(created_at__lt=horizon, published_at__isnull=False).delete()
 
 

@@ -67,7 +67,7 @@ async def top_up(rt: Runtime, user: User, *, card_id: int, amount_minor: int, pi
         return await _record_pending(rt, Transfer(
             kind=TransferKind.TOP_UP, state=TransferState.PENDING, initiator_id=user.id, idempotency_key=key,
             request_fingerprint=digest, payee_id=user.id, card_id=card.id, amount_minor=amount_minor,
-            currency=wallet.currency))
+            currency=wallet.currency, created_at=rt.clock.now()))
 
     try:
         transfer = await money_transaction(rt, start, events=False)
@@ -96,7 +96,7 @@ async def withdraw(rt: Runtime, user: User, *, card_id: int, amount_minor: int, 
         transfer = await _record_pending(rt, Transfer(
             kind=TransferKind.WITHDRAWAL, state=TransferState.PENDING, initiator_id=user.id,
             idempotency_key=key, request_fingerprint=digest, payer_id=user.id, card_id=card.id,
-            amount_minor=amount_minor, currency=wallet.currency))
+            amount_minor=amount_minor, currency=wallet.currency, created_at=rt.clock.now()))
         accounts = await book.lock_accounts([wallet.id, holds.id])
         await limits.check_daily(rt.settings, user.id, amount_minor, excluding=transfer.id)
         await book.post(JournalKind.WITHDRAWAL_HOLD, transfer.id, [
@@ -136,7 +136,8 @@ async def settle(rt: Runtime, transfer: Transfer, outcome: Outcome, *, by: str) 
 
 
 async def _record_pending(rt: Runtime, transfer: Transfer) -> Transfer:
-    """Phase 1, inside the caller's transaction: the transfer and the reference the network gets."""
+    """Phase 1, inside the caller's transaction: the transfer and the reference the network gets.
+    The transfer carries the runtime clock's time, as payments do, so daily sums agree on "today"."""
     await transfer.save()
     await OutsideCall.create(transfer_id=transfer.id, reference=global_id("Transfer", transfer.id),
                              next_check_at=rt.clock.now() + _seconds(rt.settings.reconcile_after_seconds))
