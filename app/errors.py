@@ -138,7 +138,9 @@ class PinLocked(DomainError):
     code = ErrorCode.PIN_LOCKED
 
     def __init__(self, locked_until: datetime | None) -> None:
-        super().__init__("Too many wrong PINs; payments are locked for a while.")
+        # No end: locked until the PIN is reset (three locks within 24 hours).
+        super().__init__("Too many wrong PINs; payments are locked for a while." if locked_until is not None
+                         else "Too many wrong PINs; payments are locked until you reset your PIN.")
         self.locked_until = locked_until
 
 

@@ -25,13 +25,14 @@ class PaymentPin(Model):
     user: fields.OneToOneRelation[User] = fields.OneToOneField(
         "models.User", related_name="payment_pin", on_delete=fields.CASCADE)
     pin_hash = fields.CharField(max_length=255)
-    key_id = fields.CharField(max_length=16, default="")  # the PIN key that made pin_hash; "" = argon2id
+    # The PIN key that made pin_hash; "" = argon2id (rows from before keyed verifiers get it on upgrade).
+    key_id = fields.CharField(max_length=16, default="", db_default="")
     failed_attempts = fields.IntField(default=0)
     locked_until = fields.DatetimeField(null=True)
     # When the last locks began (ISO instants, newest last, at most three): three in 24 h lock
     # the PIN until it is reset.
-    recent_locks: list[str] = fields.JSONField(default=list)
-    reset_required = fields.BooleanField(default=False)
+    recent_locks: list[str] | None = fields.JSONField(default=list, null=True)
+    reset_required = fields.BooleanField(default=False, db_default=False)
     # Unused since the row lock is the attempt slot. Kept for now: removing a column rebuilds the
     # table on SQLite, and Tortoise's rebuild drops its unique index; drop them in the combined migration.
     attempts_in_flight = fields.IntField(default=0)

@@ -68,6 +68,8 @@ async def test_three_locks_in_a_day_lock_the_pin_until_reset(server: RunningServ
         locked = await wf.send(alice, bob, amount="1.00")
         assert locked["__typename"] == "PinLockedError"
         assert (locked["lockedUntil"] is None) == (cycle == 2), cycle
+        assert locked["message"] == ("Too many wrong PINs; payments are locked until you reset your PIN."
+                                     if cycle == 2 else "Too many wrong PINs; payments are locked for a while.")
         server.runtime.clock.advance(timedelta(hours=3, seconds=1))
     # three hours on, a fourth and a fifth: still locked, until the PIN is reset
     assert (await wf.send(alice, bob, amount="1.00"))["__typename"] == "PinLockedError"
