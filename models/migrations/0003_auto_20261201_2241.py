@@ -5,7 +5,7 @@ from tortoise import fields
 from tortoise.indexes import Index
 
 class Migration(migrations.Migration):
-    dependencies = [('models', '0002_auto_20261201_2201')]
+    dependencies = [('models', '0002_auto_20261201_2221')]
 
     initial = False
 
