@@ -93,12 +93,13 @@ def _export_schema(args: argparse.Namespace) -> int:
 
 
 async def _run_audit(settings: Settings, pending_bound_seconds: float | None = None) -> int:
+    from app.clock import Clock
     from app.ledger.audit import PENDING_BOUND_SECONDS, audit
 
     await Tortoise.init(config=settings.tortoise_config(), _enable_global_fallback=True)
     try:
         bound = PENDING_BOUND_SECONDS if pending_bound_seconds is None else pending_bound_seconds
-        breaches = await audit(pending_bound_seconds=bound)
+        breaches = await audit(pending_bound_seconds=bound, now=Clock(settings.clock_offset_seconds).now())
     finally:
         await Tortoise.close_connections()
     for breach in breaches:

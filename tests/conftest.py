@@ -114,7 +114,7 @@ def make_settings(database_url: str, mail_sink: MailSink, sms_sink: SmsSink, red
         # Card calls that never answer give up quickly; tests move the clock past the reconciler's wait.
         "card_call_timeout_seconds": 1.5,
         "reconcile_after_seconds": 3.0,
-        "reconcile_poll_seconds": 0.2,
+        "reconcile_poll_seconds": 0.5,
         "sweep_interval_seconds": 0.1,
     }
     values.update(overrides)

@@ -23,8 +23,8 @@ import logging
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
+from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.exceptions import IntegrityError
-from tortoise.transactions import in_transaction
 
 from app.cards.binding import active_card
 from app.cards.processor import Outcome, processor_for
@@ -33,10 +33,10 @@ from app.errors import CardDeclined, InvalidInput, Requirement, TemporarilyUnava
 from app.faults import crash_point
 from app.ledger import book
 from app.ledger.book import Line
-from app.ledger.retry import retry_conflicts
 from app.payments import idempotency, limits
 from app.payments.receipts import global_id, record_receipt, record_state_change
 from app.runtime import Runtime
+from app.unit_of_work import money_transaction
 from models import (
     AccountKind,
     Card,
@@ -64,15 +64,14 @@ async def top_up(rt: Runtime, user: User, *, card_id: int, amount_minor: int, pi
     await approval.authorise(rt, user, approval.Payment(idempotency.fingerprint(key, digest), amount_minor, key),
                              pin=pin, device_assertion=device_assertion)
 
-    async def start() -> Transfer:
-        async with in_transaction():
-            return await _record_pending(rt, Transfer(
-                kind=TransferKind.TOP_UP, state=TransferState.PENDING, initiator_id=user.id, idempotency_key=key,
-                request_fingerprint=digest, payee_id=user.id, card_id=card.id, amount_minor=amount_minor,
-                currency=wallet.currency))
+    async def start(_: BaseDBAsyncClient) -> Transfer:
+        return await _record_pending(rt, Transfer(
+            kind=TransferKind.TOP_UP, state=TransferState.PENDING, initiator_id=user.id, idempotency_key=key,
+            request_fingerprint=digest, payee_id=user.id, card_id=card.id, amount_minor=amount_minor,
+            currency=wallet.currency, created_at=rt.clock.now()))
 
     try:
-        transfer = await retry_conflicts(start)
+        transfer = await money_transaction(rt, start, events=False)
     except IntegrityError:
         return _replayed(await _stored(user, key, digest))
     crash_point(rt.settings, "top_up.before_charge")
@@ -95,26 +94,24 @@ async def withdraw(rt: Runtime, user: User, *, card_id: int, amount_minor: int, 
                              pin=pin, device_assertion=device_assertion)
     holds = await book.system_account(AccountKind.WITHDRAWAL_HOLDS, wallet.currency)
 
-    async def hold() -> Transfer:
-        async with in_transaction():
-            transfer = await _record_pending(rt, Transfer(
-                kind=TransferKind.WITHDRAWAL, state=TransferState.PENDING, initiator_id=user.id,
-                idempotency_key=key, request_fingerprint=digest, payer_id=user.id, card_id=card.id,
-                amount_minor=amount_minor, currency=wallet.currency))
-            accounts = await book.lock_accounts([wallet.id, holds.id])
-            await limits.check_daily(rt.settings, user.id, amount_minor, excluding=transfer.id)
-            await book.post(JournalKind.WITHDRAWAL_HOLD, transfer.id, [
-                Line(accounts[wallet.id], -amount_minor, EntryKind.WITHDRAWAL), Line(accounts[holds.id], amount_minor)])
-            await record_receipt(user.id, "WITHDRAWAL", transfer,
-                                 balance_after_minor=accounts[wallet.id].balance_minor, counterparty=None)
-            crash_point(rt.settings, "withdraw.before_commit")
-            return transfer
+    async def hold(_: BaseDBAsyncClient) -> Transfer:
+        transfer = await _record_pending(rt, Transfer(
+            kind=TransferKind.WITHDRAWAL, state=TransferState.PENDING, initiator_id=user.id,
+            idempotency_key=key, request_fingerprint=digest, payer_id=user.id, card_id=card.id,
+            amount_minor=amount_minor, currency=wallet.currency, created_at=rt.clock.now()))
+        accounts = await book.lock_accounts([wallet.id, holds.id])
+        await limits.check_daily(rt.settings, user.id, amount_minor, excluding=transfer.id)
+        await book.post(JournalKind.WITHDRAWAL_HOLD, transfer.id, [
+            Line(accounts[wallet.id], -amount_minor, EntryKind.WITHDRAWAL), Line(accounts[holds.id], amount_minor)])
+        await record_receipt(user.id, "WITHDRAWAL", transfer,
+                             balance_after_minor=accounts[wallet.id].balance_minor, counterparty=None)
+        crash_point(rt.settings, "withdraw.before_commit")
+        return transfer
 
     try:
-        transfer = await retry_conflicts(hold)
+        transfer = await money_transaction(rt, hold)
     except IntegrityError:
         return _replayed(await _stored(user, key, digest))
-    rt.events_waker.wake()
     outcome = await _ask(rt, processor_for(rt).payout, card, transfer)
     crash_point(rt.settings, "withdraw.paid_out")
     await settle(rt, transfer, outcome, by="request")
@@ -128,23 +125,21 @@ async def settle(rt: Runtime, transfer: Transfer, outcome: Outcome, *, by: str) 
     Returns False (and refreshes `transfer`) if another path already made it final."""
     apply = _credit if transfer.kind == TransferKind.TOP_UP else _resolve_hold
 
-    async def run() -> bool:
-        async with in_transaction():
-            if not await _finish(transfer, outcome, by):
-                return False
-            await apply(transfer, outcome)
-            return True
+    async def run(_: BaseDBAsyncClient) -> bool:
+        if not await _finish(transfer, outcome, by):
+            return False
+        await apply(transfer, outcome)
+        return True
 
-    done = await retry_conflicts(run)
-    if done:
-        rt.events_waker.wake()
-    else:
+    done = await money_transaction(rt, run)
+    if not done:
         await transfer.refresh_from_db()
     return done
 
 
 async def _record_pending(rt: Runtime, transfer: Transfer) -> Transfer:
-    """Phase 1, inside the caller's transaction: the transfer and the reference the network gets."""
+    """Phase 1, inside the caller's transaction: the transfer and the reference the network gets.
+    The transfer carries the runtime clock's time, as payments do, so daily sums agree on "today"."""
     await transfer.save()
     await OutsideCall.create(transfer_id=transfer.id, reference=global_id("Transfer", transfer.id),
                              next_check_at=rt.clock.now() + _seconds(rt.settings.reconcile_after_seconds))

@@ -150,12 +150,12 @@ async def pay(rt: Runtime, order: Order, *, step_up_code: str | None, extra: Att
     try:
         try:
             sent = await money_transaction(rt, lambda conn: _transaction(rt, conn, order, extra))
-            crash_point(rt.settings, "transfer.after_commit")
-            return sent
         except _StepUpNeeded:
             await _step_up(rt, order.payer, step_up_code, payment=idempotency.fingerprint(order.key, order.digest)[:32])
-            return await money_transaction(rt, lambda conn: _transaction(rt, conn, replace(order, stepped_up=True),
+            sent = await money_transaction(rt, lambda conn: _transaction(rt, conn, replace(order, stepped_up=True),
                                                                          extra))
+        crash_point(rt.settings, "transfer.after_commit")
+        return sent
     except IntegrityError:
         # Another request of this initiator (a top-up, say) took the key first.
         previous = await idempotency.stored(order.payer.id, order.key, order.digest)

@@ -118,7 +118,7 @@ async def test_withdrawal_whose_answer_is_lost_settles_once(flaky: RunningServer
     assert await wf.balance(who) == "60.00"
     assert await _journals(done) == ["WITHDRAWAL_HOLD", "WITHDRAWAL_SETTLE"]
     assert await _issuer(done) == [("PAYOUT", 4000, 1, "")]
-    assert done.id not in [row["id"] for row in await left_pending(0)]
+    assert done.id not in [row["id"] for row in await left_pending(0, now=flaky.runtime.clock.now())]
     await wf.remove_card(who)
 
 
@@ -140,8 +140,8 @@ async def test_audit_reports_an_operation_left_pending(flaky: RunningServer, fla
     await wf.bind_card(who, sms_sink, number=NO_ANSWER_CARD)
     assert await wf.top_up(who, "5.00", key="stale-1") == PENDING
     transfer = await Transfer.get(initiator__phone=who.phone, idempotency_key="stale-1")
-    stale = [row["id"] for row in await left_pending(0)]
+    stale = [row["id"] for row in await left_pending(0, now=flaky.runtime.clock.now())]
     assert transfer.id in stale
     done = await _final(flaky, transfer)
-    assert done.id not in [row["id"] for row in await left_pending(0)]
+    assert done.id not in [row["id"] for row in await left_pending(0, now=flaky.runtime.clock.now())]
     await wf.remove_card(who)

@@ -46,7 +46,7 @@ async def _statements(database: str, read: Callable[[], Awaitable[Any]]) -> int:
     # the relay's and the mail worker's rounds are whole transactions of their own
     kept: list[log.Statement] = []
     for group in log.transactions(statements):
-        if any(re.search(r'published_at"? IS NULL|outbound_messages', s.sql) for s in group):
+        if any(re.search(r'published_at"? IS NULL|outbound_messages|outside_calls', s.sql) for s in group):
             continue
         if group[0].sql.strip().rstrip(";").upper() in ("COMMIT", "ROLLBACK"):
             continue  # the end of a transaction that began before `start`

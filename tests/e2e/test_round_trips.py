@@ -38,7 +38,7 @@ def _kind(group: list[log.Statement]) -> str:
     packets and waiting transfers: background work, not the payment's."""
     if any(re.search(r'published_at"? IS NULL', s.sql) for s in group):
         return "relay"
-    if any("outbound_messages" in s.sql for s in group):
+    if any("outbound_messages" in s.sql or "outside_calls" in s.sql for s in group):
         return "mail"
     if any("outside_calls" in s.sql for s in group):
         return "reconciler"

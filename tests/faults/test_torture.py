@@ -12,9 +12,8 @@ from tests.torture.run import torture
 
 SEEDS = [int(s) for s in os.environ.get("TORTURE_SEEDS", "1,2,3").split(",")]
 OPERATIONS = int(os.environ.get("TORTURE_OPERATIONS", "1000"))
-# Payment requests paid and cancelled at once need the pay-vs-cancel fix of the perf branch (issue 9:
-# one winner); until it is merged they are left out here. `imwallet torture` includes them.
-REQUESTS = os.environ.get("TORTURE_REQUESTS", "0") == "1"
+# Payment requests paid and cancelled at once (TORTURE_REQUESTS=0 leaves them out).
+REQUESTS = os.environ.get("TORTURE_REQUESTS", "1") == "1"
 
 
 @pytest.mark.postgres
