@@ -142,6 +142,8 @@ def build_replay(all_statements: list[Statement], roles: dict[str, int], *, key:
     lock_statement = -1
 
     def ref_for(value: Any, where: str) -> Any:
+        if isinstance(value, list | tuple):  # array parameters (ids, amounts, balances of one movement)
+            return [ref_for(v, where) for v in value]
         if isinstance(value, str):
             if value == key:
                 return Ref("key")
@@ -212,6 +214,8 @@ async def run_replay(conn: asyncpg.Connection, replay: Replay, roles: dict[str, 
     balances: dict[str, int] = {}
 
     def value(v: Any) -> Any:
+        if isinstance(v, list):
+            return [value(x) for x in v]
         if isinstance(v, Ref):
             if v.kind == "role":
                 return roles[v.name]

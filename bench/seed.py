@@ -47,7 +47,7 @@ PARTNERS = 10  # each user has direct conversations with the next 10 (so 20 part
 # names its table, and ids of different tables never look alike (see capture.py). All stay below
 # 2**31, the range of the advisory-lock keys the event stream derives from user ids.
 ID_BASE = 1_000_000_000
-ID_STRIDE = 50_000_000
+ID_STRIDE = 15_000_000  # 70 sequences fit below 2^31, so every table (int ids too) gets a range of its own
 
 
 class SeedHasher:
@@ -68,14 +68,8 @@ class SeedHasher:
     async def hash_password(self, password: str) -> str:
         return await self._once(("hp", password), lambda: self._inner.hash_password(password))
 
-    async def hash_pin(self, pin: str) -> str:
-        return await self._once(("hn", pin), lambda: self._inner.hash_pin(pin))
-
     async def verify_password(self, stored: str | None, password: str) -> bool:
         return await self._once(("vp", stored or "", password), lambda: self._inner.verify_password(stored, password))
-
-    async def verify_pin(self, stored: str, pin: str) -> bool:
-        return await self._once(("vn", stored, pin), lambda: self._inner.verify_pin(stored, pin))
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._inner, name)
@@ -119,7 +113,10 @@ def settings_from_env(env: dict[str, str], *, pool: int = 20) -> Settings:
 async def offset_sequences() -> None:
     conn = Tortoise.get_connection("default")
     rows = await conn.execute_query_dict(
-        "SELECT schemaname, sequencename FROM pg_sequences WHERE schemaname = 'public' ORDER BY sequencename")
+        "SELECT schemaname, sequencename, max_value FROM pg_sequences WHERE schemaname = 'public' "
+        "ORDER BY sequencename")
+    if ID_BASE + len(rows) * ID_STRIDE >= 2**31:
+        raise RuntimeError(f"{len(rows)} sequences do not fit the id ranges: lower ID_STRIDE")
     for n, row in enumerate(rows):
         await conn.execute_query(f"SELECT setval('\"{row['sequencename']}\"', {ID_BASE + n * ID_STRIDE})")
 

@@ -28,10 +28,12 @@ if not PEER_SOURCE.exists():
 WORKERS = 2
 POOL_PER_PROCESS = 10  # the peer's default POOL; the product gets the same through DATABASE_URL
 
-# The bench profile: production settings (argon2 PIN verifier, no log backends) with the
+# The bench profile: production settings (the keyed PIN verifier, no log backends) with the
 # per-address sending and login limits raised, because every request of the load comes from
-# 127.0.0.1. Names are docs/configuration.md's; unknown ones are ignored by Settings.
+# 127.0.0.1, and the sandbox card processor allowed (there is no real bank here). Names are
+# docs/configuration.md's; unknown ones are ignored by Settings.
 BENCH_LIMITS = {
+    "ALLOW_SANDBOX_CARDS_IN_PRODUCTION": "true",
     "LOGIN_FAILURES_PER_ADDRESS": "1000000000",
     "LOGIN_FAILURES_PER_ACCOUNT": "1000000000",
     "CODE_SENDS_PER_HOUR_PER_ADDRESS": "1000000000",

@@ -15,6 +15,7 @@ from datetime import datetime
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F
+from tortoise.transactions import in_transaction
 
 from app import metrics
 from app.errors import InsufficientFunds
@@ -161,7 +162,8 @@ async def open_wallet_account(user: User, currency: str) -> LedgerAccount:
     if existing is not None:
         return existing
     try:
-        return await LedgerAccount.create(kind=AccountKind.USER_WALLET, user=user, currency=currency)
+        async with in_transaction():  # a savepoint inside a caller's transaction: losing the race leaves it usable
+            return await LedgerAccount.create(kind=AccountKind.USER_WALLET, user=user, currency=currency)
     except IntegrityError:
         return await LedgerAccount.get(user_id=user.id)  # a parallel request opened it first
 
@@ -173,6 +175,7 @@ async def system_account(kind: AccountKind, currency: str) -> LedgerAccount:
     if existing is not None:
         return existing
     try:
-        return await LedgerAccount.create(kind=kind, system_code=code, currency=currency)
+        async with in_transaction():  # a savepoint inside a caller's transaction: losing the race leaves it usable
+            return await LedgerAccount.create(kind=kind, system_code=code, currency=currency)
     except IntegrityError:
         return await LedgerAccount.get(system_code=code)
