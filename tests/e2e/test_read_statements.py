@@ -36,6 +36,10 @@ def _counted(statements: list[log.Statement]) -> int:
     return sum(1 for s in statements if not re.search(r"pg_advisory_unlock_all|typeinfo_tree|'jit'", s.sql))
 
 
+BACKGROUND = re.compile(r'published_at"? IS NULL|outbound_messages|outside_calls|push_deliveries|push_feed'
+                        r'|FROM "events" WHERE "kind"|FROM "red_packets"|FROM "pending_transfers"')
+
+
 async def _statements(database: str, read: Callable[[], Awaitable[Any]]) -> int:
     await read()  # warm: this connection's statements prepared, its types introspected
     await asyncio.sleep(0.2)
@@ -43,10 +47,11 @@ async def _statements(database: str, read: Callable[[], Awaitable[Any]]) -> int:
     await read()
     await asyncio.sleep(0.3)
     statements = log.read(start, await log.backends_of(database))
-    # the relay's and the mail worker's rounds are whole transactions of their own
+    # the background workers' rounds (relay, mail, reconciler, push feed and dispatcher, sweeper) are
+    # whole transactions of their own
     kept: list[log.Statement] = []
     for group in log.transactions(statements):
-        if any(re.search(r'published_at"? IS NULL|outbound_messages|outside_calls', s.sql) for s in group):
+        if any(BACKGROUND.search(s.sql) for s in group):
             continue
         if group[0].sql.strip().rstrip(";").upper() in ("COMMIT", "ROLLBACK"):
             continue  # the end of a transaction that began before `start`
