@@ -20,7 +20,8 @@ CLOSED = "RequestClosedError"
 # Card behaviours of the sandbox (app/cards/sandbox.py) and what a first answer may be.
 FIRST_ANSWERS: dict[tuple[str, str], frozenset[str]] = {
     ("send", ""): frozenset({OK, POOR}),
-    ("wrong_pin", ""): frozenset({WRONG_PIN}),
+    # funds are checked before the PIN (the balance is no secret to the session that asks)
+    ("wrong_pin", ""): frozenset({WRONG_PIN, POOR}),
     ("pay_request", ""): frozenset({OK, POOR, CLOSED}),
     # DECLINED (NO_ANSWER) only if the reconciler overtook the call on a loaded machine: it closes the
     # reference at the bank first, so the late call is refused, not acted on.
