@@ -405,6 +405,7 @@ def cli() -> int:
         raise KeyboardInterrupt(f"signal {signum}")
 
     signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)  # also when started in the background with SIGINT ignored
 
     async def bounded() -> int:
         return await asyncio.wait_for(main(args), profile.budget_seconds + 60)

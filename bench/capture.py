@@ -92,9 +92,18 @@ def _writes_ledger(sql: str) -> bool:
     return ("journals" in lowered and "insert" in lowered) or ("ledger_entries" in lowered and "insert" in lowered)
 
 
-def money_transaction(statements: list[Statement]) -> list[Statement]:
-    """The transaction holding the journal INSERT (or, without BEGIN, the one statement writing it)."""
+def money_transaction(statements: list[Statement], role_ids: set[int] | None = None) -> list[Statement]:
+    """The transaction holding the journal INSERT (or, without BEGIN, the one statement writing it).
+    When no statement names the ledger tables (the movement moved into an SQL function, say): the
+    statement passing the most payer/payee ids, with its enclosing BEGIN..COMMIT if there is one."""
     writes = [i for i, s in enumerate(statements) if _writes_ledger(s.sql)]
+    if not writes and role_ids:
+        def weight(s: Statement) -> int:
+            flat = [v for row in s.args for v in row] if s.method == "executemany" else s.args
+            return sum(1 for v in flat if v in role_ids)
+        best = max(range(len(statements)), key=lambda i: weight(statements[i]))
+        if weight(statements[best]) >= 2:
+            writes = [best]
     if not writes:
         raise RuntimeError("the captured sendMoney never wrote the ledger")
     begin = next((i for i in range(writes[0], -1, -1) if _begins(statements[i].sql)), None)
@@ -133,7 +142,7 @@ class Replay:
 
 def build_replay(all_statements: list[Statement], roles: dict[str, int], *, key: str, amount_minor: int,
                  balances_before: dict[str, int], captured_at: datetime) -> Replay:
-    tx = money_transaction(all_statements)
+    tx = money_transaction(all_statements, set(roles.values()))
     by_value = {v: k for k, v in roles.items()}
     produced: dict[int, tuple[int, str]] = {}
     after = {balances_before["payer_wallet"] - amount_minor: "payer_wallet",

@@ -96,3 +96,17 @@ def test_replay_turns_captured_ids_into_roles_and_returned_values() -> None:
     assert replay.args[5] == [Ref("text", '{{"direct": "{payer_user}:{payee_user}", "transfer": {r1_id}}}')]
     assert replay.unmapped == []
     assert len(replay.capture) == 9
+
+
+def test_a_movement_without_ledger_table_names_is_found_by_its_parties() -> None:
+    payer, payee = 1_000_000_007, 1_000_000_009
+    statements = [
+        Statement("fetch", "SELECT pin_hash FROM payment_pins WHERE user_id=$1", [payer]),
+        Statement("fetchval", "SELECT move_money($1, $2, $3, $4)", [payer, payee, 1, "k-1"], [{"?": 5}]),
+        Statement("execute", "SELECT 1", []),
+    ]
+    replay = build_replay(statements, {"payer_user": payer, "payee_user": payee}, key="k-1", amount_minor=1,
+                          balances_before={"payer_wallet": 10, "payee_wallet": 10},
+                          captured_at=datetime(2026, 12, 1, tzinfo=UTC))
+    assert [s.sql for s in replay.statements] == ["SELECT move_money($1, $2, $3, $4)"]
+    assert replay.args == [[Ref("role", "payer_user"), Ref("role", "payee_user"), 1, Ref("key")]]
