@@ -13,7 +13,6 @@ from dataclasses import replace
 from datetime import timedelta
 
 from tortoise.exceptions import IntegrityError
-from tortoise.functions import Sum
 from tortoise.transactions import in_transaction
 
 from app import events
@@ -122,14 +121,6 @@ async def send_awaiting(rt: Runtime, payer: User, *, payee_id: int, amount_minor
     return p2p.Sent(transfer, wallet)
 
 
-async def awaiting_today_minor(payer_id: int, *, excluding: int) -> int:
-    """Transfers still waiting since midnight: held money counts toward the daily outgoing limit."""
-    rows = await Transfer.filter(kind=TransferKind.P2P, state=TransferState.AWAITING_ACCEPTANCE, payer_id=payer_id,
-                                 created_at__gte=limits.day_start()).exclude(id=excluding) \
-        .annotate(total=Sum("amount_minor")).values("total")
-    return int(rows[0]["total"] or 0) if rows else 0
-
-
 async def _hold(rt: Runtime, o: p2p.Order, wallet_id: int, payee: User, pending_id: int) -> Transfer:
     s, now = rt.settings, rt.clock.now()
     async with in_transaction() as conn:
@@ -138,8 +129,7 @@ async def _hold(rt: Runtime, o: p2p.Order, wallet_id: int, payee: User, pending_
             idempotency_key=o.key, request_fingerprint=o.digest, payer_id=o.payer.id, payee_id=payee.id,
             amount_minor=o.amount_minor, currency=o.currency, memo=o.memo)
         accounts = await book.lock_accounts([wallet_id, pending_id])
-        held = await awaiting_today_minor(o.payer.id, excluding=transfer.id)
-        await limits.check_daily(s, o.payer.id, o.amount_minor + held, excluding=transfer.id)
+        await limits.check_daily(s, o.payer.id, o.amount_minor, excluding=transfer.id)
         payer_account = accounts[wallet_id]
         await book.post(JournalKind.TRANSFER_HOLD, transfer.id, [
             Line(payer_account, -o.amount_minor, EntryKind.SENT, payee.id),

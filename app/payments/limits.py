@@ -19,13 +19,25 @@ def day_start(now: datetime | None = None) -> datetime:
     return datetime.combine(local.date(), time.min, tzinfo=CHINA_TZ).astimezone(UTC)
 
 
+# Money out of a wallet, for the daily limit: transfers to people (held for acceptance included),
+# red packets funded, refunds sent, and withdrawals (pending ones: their amount is held). A refused
+# payout or a returned transfer is not. The PostgreSQL gate query in transfers.py says the same in SQL.
+MONEY_OUT_SQL = ("((t.kind = 'P2P' AND t.state IN ('COMPLETED', 'AWAITING_ACCEPTANCE')) "
+                 "OR (t.kind IN ('RED_PACKET', 'REFUND') AND t.state = 'COMPLETED') "
+                 "OR (t.kind = 'WITHDRAWAL' AND t.state IN ('PENDING', 'COMPLETED')))")
+
+
+def _money_out(*, to_people_only: bool = False) -> Q:
+    out = (Q(kind=TransferKind.P2P, state__in=[TransferState.COMPLETED, TransferState.AWAITING_ACCEPTANCE])
+           | Q(kind__in=[TransferKind.RED_PACKET, TransferKind.REFUND], state=TransferState.COMPLETED))
+    if not to_people_only:
+        out |= Q(kind=TransferKind.WITHDRAWAL, state__in=[TransferState.PENDING, TransferState.COMPLETED])
+    return out
+
+
 async def sent_today_minor(payer_id: int, *, excluding: int | None = None) -> int:
-    """What has left this user's wallet since midnight (Asia/Shanghai): transfers to others and
-    withdrawals to cards, pending ones included (their amount is held); a refused payout is not."""
-    held_or_paid = [TransferState.PENDING, TransferState.COMPLETED]
-    query = Transfer.filter(Q(kind=TransferKind.P2P, state=TransferState.COMPLETED)
-                            | Q(kind=TransferKind.WITHDRAWAL, state__in=held_or_paid),
-                            payer_id=payer_id, created_at__gte=day_start())
+    """What has left this user's wallet since midnight (Asia/Shanghai), as MONEY_OUT_SQL counts it."""
+    query = Transfer.filter(_money_out(), payer_id=payer_id, created_at__gte=day_start())
     if excluding is not None:
         query = query.exclude(id=excluding)
     rows = await query.annotate(total=Sum("amount_minor")).values("total")
@@ -56,11 +68,7 @@ def needs_step_up(settings: Settings, amount_minor: int, sent_in_window_minor: i
 async def sent_since_minor(payer_id: int, since: datetime, *, to_people_only: bool = False) -> int:
     """What has left this user's wallet since an instant (counted as `sent_today_minor` counts);
     `to_people_only`: transfers to other people, not withdrawals to one's own cards."""
-    held_or_paid = [TransferState.PENDING, TransferState.COMPLETED]
-    sent = Q(kind=TransferKind.P2P, state=TransferState.COMPLETED)
-    if not to_people_only:
-        sent |= Q(kind=TransferKind.WITHDRAWAL, state__in=held_or_paid)
-    rows = await Transfer.filter(sent, payer_id=payer_id, created_at__gte=since) \
+    rows = await Transfer.filter(_money_out(to_people_only=to_people_only), payer_id=payer_id, created_at__gte=since) \
         .annotate(total=Sum("amount_minor")).values("total")
     return int(rows[0]["total"] or 0) if rows else 0
 

@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from tortoise.exceptions import IntegrityError
-from tortoise.functions import Sum
 from tortoise.transactions import in_transaction
 
 from app.chat.access import visible_conversation
@@ -126,14 +125,6 @@ async def _check_send(rt: Runtime, sender: User, conversation_id: int, total_min
     return _Send(sender, conversation, wallet.id, total_minor, count, split, greeting, eligible, key, digest)
 
 
-async def packets_sent_today_minor(sender_id: int, *, excluding: int) -> int:
-    """Red packets funded since midnight (Asia/Shanghai): they count toward the daily outgoing limit."""
-    rows = await Transfer.filter(kind=TransferKind.RED_PACKET, payer_id=sender_id,
-                                 created_at__gte=limits.day_start()).exclude(id=excluding) \
-        .annotate(total=Sum("amount_minor")).values("total")
-    return int(rows[0]["total"] or 0) if rows else 0
-
-
 async def _fund(rt: Runtime, r: _Send) -> RedPacket:
     s, now = rt.settings, rt.clock.now()
     async with in_transaction():
@@ -144,8 +135,7 @@ async def _fund(rt: Runtime, r: _Send) -> RedPacket:
         holding = await LedgerAccount.create(kind=AccountKind.RED_PACKET, system_code=f"RED_PACKET:{transfer.id}",
                                              currency=s.currency)
         accounts = await book.lock_accounts([r.wallet_id, holding.id])
-        already = await packets_sent_today_minor(r.sender.id, excluding=transfer.id)
-        await limits.check_daily(s, r.sender.id, r.total_minor + already, excluding=transfer.id)
+        await limits.check_daily(s, r.sender.id, r.total_minor, excluding=transfer.id)
         wallet = accounts[r.wallet_id]
         await book.post(JournalKind.RED_PACKET, transfer.id, [
             Line(wallet, -r.total_minor, EntryKind.SENT), Line(accounts[holding.id], r.total_minor)])

@@ -55,14 +55,14 @@ SELECT p.id, p.pin_hash, p.key_id, p.failed_attempts, p.locked_until, p.recent_l
        s.sent_today, s.sent_window,{REACH}
 FROM payment_pins p CROSS JOIN LATERAL (
     SELECT COALESCE(SUM(t.amount_minor) FILTER (WHERE t.created_at >= $3), 0) AS sent_today,
-           COALESCE(SUM(t.amount_minor) FILTER (WHERE t.created_at >= $4 AND t.kind = 'P2P'), 0) AS sent_window
+           COALESCE(SUM(t.amount_minor) FILTER (WHERE t.created_at >= $4 AND t.kind <> 'WITHDRAWAL'), 0)
+               AS sent_window
     FROM transfers t
     WHERE t.payer_id = $1 AND t.created_at >= LEAST($3::timestamptz, $4::timestamptz)
-      AND ((t.kind = 'P2P' AND t.state = 'COMPLETED')
-           OR (t.kind = 'WITHDRAWAL' AND t.state IN ('PENDING', 'COMPLETED')))
+      AND {MONEY_OUT}
 ) s
 WHERE p.user_id = $1
-FOR UPDATE OF p""".replace("{REACH}", reach.TRANSFER_FACTS_SQL)
+FOR UPDATE OF p""".replace("{REACH}", reach.TRANSFER_FACTS_SQL).replace("{MONEY_OUT}", limits.MONEY_OUT_SQL)
 
 
 @dataclass(frozen=True)

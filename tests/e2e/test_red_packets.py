@@ -250,3 +250,4 @@ async def test_a_sweeper_started_after_a_restart_returns_packets_that_fell_due_m
                                 transfer__idempotency_key=f"red-packet-return:{wallet_flows.db_id(packet['id'])}") \
         .count() == 1
     assert await audit() == []
+

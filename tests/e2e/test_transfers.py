@@ -7,7 +7,8 @@ from collections.abc import Callable
 from typing import Any
 
 from models import PaymentPin, Transfer, User
-from tests.support import flows, queries
+from tests.support import chat, flows, queries
+from tests.support import red_packets as rp
 from tests.support import wallet_flows as wf
 from tests.support.client import GraphQLClient
 from tests.support.server import RunningServer
@@ -203,6 +204,18 @@ async def test_withdrawals_count_against_the_daily_outgoing_limit(
     assert await wf.balance(alice) == "0.01"
     limits = await alice.client.gql("{ wallet { limits { sentToday { amount } dailyRemaining { amount } } } }")
     assert limits["wallet"]["limits"] == {"sentToday": {"amount": "200000.00"}, "dailyRemaining": {"amount": "0.00"}}
+
+
+async def test_red_packets_count_against_the_daily_outgoing_limit(
+        client: GraphQLClient, new_client: Callable[..., GraphQLClient], sms_sink: SmsSink) -> None:
+    alice, bob = await _pair(client, new_client, sms_sink, "200000.01")
+    direct = await chat.start(alice.account, bob.account)
+    assert (await rp.send(alice, direct["id"], "49999.00", 1, split="EQUAL"))["__typename"] == "RedPacketSent"
+    assert (await wf.withdraw(alice, "150000.00"))["__typename"] == "TransferSuccess"
+    snapshot = await wf.ledger_snapshot()
+    over = await wf.send(alice, bob, amount="1.01")
+    assert (over["__typename"], over["limit"], over["remaining"]) == ("LimitExceededError", "DAILY", {"amount": "1.00"})
+    assert await wf.ledger_snapshot() == snapshot
 
 
 async def test_records_page_by_keyset_and_filter(client: GraphQLClient, new_client: Callable[..., GraphQLClient],
