@@ -44,7 +44,8 @@ def _serve(args: argparse.Namespace) -> int:
         return 2
     with _metrics_across_workers(args.workers):
         uvicorn.run("server.main:app", host=args.host, port=args.port, workers=args.workers, lifespan="on",
-                    ws_max_size=settings.max_body_bytes, proxy_headers=True, log_config=log_config(settings))
+                    ws_max_size=settings.max_body_bytes, proxy_headers=True, log_config=log_config(settings),
+                    timeout_graceful_shutdown=10)  # a deploy is not held by long-lived sockets
     return 0
 
 
