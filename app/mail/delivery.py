@@ -8,16 +8,15 @@ it; the only duplicate possible is a crash in between, which at-least-once deliv
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import random
 from datetime import UTC, datetime, timedelta
 
-import httpx
 from tortoise.transactions import in_transaction
 
 from app import metrics
 from app.mail.transports import PermanentFailure, TemporaryFailure, send_mail, send_sms
+from app.polling import PollingWorker
 from app.runtime import Runtime
 from models.events import Channel, DeliveryStatus, OutboundMessage
 
@@ -26,38 +25,17 @@ LEASE_SECONDS = 60
 BATCH = 20
 
 
-class DeliveryWorker:
-    def __init__(self, rt: Runtime) -> None:
-        self._rt = rt
-        self._wakeup = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
-        self._http = httpx.AsyncClient()
+class DeliveryWorker(PollingWorker):
+    name = "delivery-worker"
 
-    def wake(self) -> None:
-        self._wakeup.set()
+    def __init__(self, rt: Runtime) -> None:
+        super().__init__(rt, log)
 
     def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="delivery-worker")
+        self._spawn()
 
-    async def stop(self) -> None:
-        if self._task:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-        await self._http.aclose()
-
-    async def _run(self) -> None:
-        while True:
-            try:
-                while await self.deliver_due():
-                    pass
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.exception("delivery pass failed; will retry")
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wakeup.wait(), self._rt.settings.outbox_poll_seconds)
-            self._wakeup.clear()
+    async def pass_once(self) -> bool:
+        return bool(await self.deliver_due())
 
     async def deliver_due(self) -> int:
         """Deliver one batch of due messages; returns how many were attempted."""

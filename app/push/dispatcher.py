@@ -7,15 +7,13 @@ are queued for it. Other failures retry with capped exponential backoff, then gi
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 import random
 from datetime import timedelta
 
-import httpx
 from tortoise.transactions import in_transaction
 
+from app.polling import PollingWorker
 from app.push.feed import feed_once, start_feed
 from app.push.gateway import DeadToken, PermanentFailure, TemporaryFailure, send_push
 from app.runtime import Runtime
@@ -26,39 +24,18 @@ LEASE_SECONDS = 60
 BATCH = 20
 
 
-class PushDispatcher:
-    def __init__(self, rt: Runtime) -> None:
-        self._rt = rt
-        self._wakeup = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
-        self._http = httpx.AsyncClient()
+class PushDispatcher(PollingWorker):
+    name = "push-dispatcher"
 
-    def wake(self) -> None:
-        self._wakeup.set()
+    def __init__(self, rt: Runtime) -> None:
+        super().__init__(rt, log)
 
     async def start(self) -> None:
         await start_feed()
-        self._task = asyncio.create_task(self._run(), name="push-dispatcher")
+        self._spawn()
 
-    async def stop(self) -> None:
-        if self._task:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-        await self._http.aclose()
-
-    async def _run(self) -> None:
-        while True:
-            try:
-                while await feed_once(self._rt) or await self.deliver_due():
-                    pass
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.exception("push pass failed; will retry")
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wakeup.wait(), self._rt.settings.outbox_poll_seconds)
-            self._wakeup.clear()
+    async def pass_once(self) -> bool:
+        return bool(await feed_once(self._rt) or await self.deliver_due())
 
     async def deliver_due(self) -> int:
         """Send one batch of due pushes; returns how many were attempted."""

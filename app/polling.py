@@ -1,0 +1,57 @@
+"""The loop shared by the workers that drain a table (mail and SMS outbox, push deliveries).
+
+Each pass runs until it finds nothing due; then the worker sleeps until `wake()` (a commit that
+queued work) or the poll interval, whichever comes first. A failing pass is logged and retried on
+the next one; cancellation stops the worker.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+
+import httpx
+
+from app.runtime import Runtime
+
+
+class PollingWorker:
+    name = "worker"
+
+    def __init__(self, rt: Runtime, log: logging.Logger) -> None:
+        self._rt = rt
+        self._log = log
+        self._wakeup = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._http = httpx.AsyncClient()
+
+    def wake(self) -> None:
+        self._wakeup.set()
+
+    def _spawn(self) -> None:
+        self._task = asyncio.create_task(self._run(), name=self.name)
+
+    async def stop(self) -> None:
+        if self._task:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        await self._http.aclose()
+
+    async def pass_once(self) -> bool:
+        """Do one batch of due work; True when there may be more right away."""
+        raise NotImplementedError
+
+    async def _run(self) -> None:
+        while True:
+            try:
+                while await self.pass_once():
+                    pass
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                self._log.exception("%s pass failed; will retry", self.name)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wakeup.wait(), self._rt.settings.outbox_poll_seconds)
+            self._wakeup.clear()
