@@ -4,6 +4,11 @@ Lock order makes deadlocks between movements impossible, but other writers (chat
 locks too, and PostgreSQL may still abort a transaction with a deadlock or serialization failure
 (SQLSTATE 40P01 / 40001). Both surface as raw asyncpg errors; the transaction rolled back entirely,
 so running it again is safe. The client never sees them.
+
+SQLite has one writer per file: when a second process writes the same file (`imwallet demo` beside
+`imwallet serve`), a transaction that read first and then wants to write is refused at once with
+"database is locked" (its snapshot is stale, so the busy timeout does not apply). It too rolled
+back entirely and is run again.
 """
 
 from __future__ import annotations
@@ -11,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+import sqlite3
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
@@ -30,6 +36,8 @@ def is_conflict(exc: BaseException) -> bool:
         if seen is None:
             return False
         if isinstance(seen, TransactionRollbackError | LockNotAvailableError):
+            return True
+        if isinstance(seen, sqlite3.OperationalError) and "database is locked" in str(seen):
             return True
         seen = seen.__cause__ or seen.__context__
     return False
