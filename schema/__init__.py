@@ -41,6 +41,7 @@ from schema.social.acceptance import AcceptanceMutation
 from schema.social.mutations import SocialMutation, SocialQuery
 from schema.social.refunds import RefundMutation
 from schema.social.request_reminders import RequestReminderMutation
+from schema.statements.mutations import StatementMutation
 from schema.users.mutations import UserMutation
 from schema.users.queries import UserQuery
 from schema.wallet.cards import CardMutation
@@ -59,7 +60,7 @@ class Query(UserQuery, ChatQuery, WalletQuery, ContactQuery, PushQuery, SupportQ
 @strawberry.type
 class Mutation(UserMutation, ChatMutation, WalletMutation, CardMutation, ContactMutation,
                PushMutation, SupportMutation, AccountMutation, DeviceMutation, SocialMutation,
-               AcceptanceMutation, RefundMutation, RequestReminderMutation):
+               AcceptanceMutation, RefundMutation, RequestReminderMutation, StatementMutation):
     pass
 
 
