@@ -24,6 +24,7 @@ FONT_PATH: Path = pylopdf_fonts_zh_cn.sans_path()
 _COLUMNS = (("Date 日期", 32, "L"), ("Kind 类型", 30, "L"), ("Counterparty 对方", 38, "L"),
             ("Memo 备注", 46, "L"), ("Amount 金额", 22, "R"), ("Balance 余额", 22, "R"))
 _ROW_MM = 5.0
+_ROW_PT = 7.5
 
 
 class _Document(FPDF):
@@ -63,20 +64,30 @@ class PdfStatement:
         pdf.add_page()
         _summary(pdf, heading)
         _column_titles(pdf)
-        pdf.set_font(FONT, size=7.5)
+        pdf.set_font(FONT, size=_ROW_PT)
         self._pdf = pdf
         self._count = 0
+        self._widths: dict[str, float] = {}
 
     def add(self, batch: Sequence[Movement]) -> None:
+        # Rows are drawn with text() and rect(), not cell(): cell() costs ~0.2 ms (line breaking,
+        # shaping, state copies), which is most of a 10,000-row statement's time.
         pdf, money = self._pdf, self._pdf.heading.money
         for m in batch:
+            if pdf.y + _ROW_MM > pdf.page_break_trigger:
+                pdf.add_page()
+                pdf.set_font(FONT, size=_ROW_PT)
             self._count += 1
-            fill = self._count % 2 == 0
+            if self._count % 2 == 0:
+                pdf.rect(pdf.l_margin, pdf.y, pdf.epw, _ROW_MM, style="F")
             cells = (shown_short(m.at), f"{m.kind} {m.direction}", m.counterparty, m.memo,
                      money(m.amount_minor), money(m.balance_after_minor))
+            x, baseline = pdf.l_margin, pdf.y + _ROW_MM * 0.72
             for (_, width, align), text in zip(_COLUMNS, cells, strict=True):
-                pdf.cell(width, _ROW_MM, _fit(pdf, text, width - 1), align=align, fill=fill)
-            pdf.ln(_ROW_MM)
+                fitted, used = self._fit(text, width - 1.0)
+                pdf.text(x + (width - 0.5 - used if align == "R" else 0.5), baseline, fitted)
+                x += width
+            pdf.set_y(pdf.y + _ROW_MM)
 
     def finish(self) -> bytes:
         pdf = self._pdf
@@ -85,6 +96,25 @@ class PdfStatement:
         pdf.cell(0, 6, f"Closing balance 期末余额: {pdf.heading.money(pdf.heading.totals.closing_minor)} "
                        f"{pdf.heading.currency}", align="R", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
         return bytes(pdf.output())
+
+    def _width(self, char: str) -> float:
+        width = self._widths.get(char)
+        if width is None:
+            width = self._widths[char] = self._pdf.get_string_width(char)
+        return width
+
+    def _fit(self, text: str, width_mm: float) -> tuple[str, float]:
+        """The text, cut with an ellipsis where it would overflow its column, and its width."""
+        used = sum(self._width(c) for c in text)
+        if used <= width_mm:
+            return text, used
+        budget, kept, used = width_mm - self._width("…"), [], 0.0
+        for c in text:
+            if used + self._width(c) > budget:
+                break
+            kept.append(c)
+            used += self._width(c)
+        return "".join(kept) + "…", used + self._width("…")
 
 
 def _summary(pdf: _Document, h: Heading) -> None:
@@ -111,12 +141,3 @@ def _column_titles(pdf: FPDF) -> None:
         pdf.cell(width, 6, title, align=align, fill=True)
     pdf.ln(6)
     pdf.set_fill_color(244)
-
-
-def _fit(pdf: FPDF, text: str, width_mm: float) -> str:
-    """The text, cut with an ellipsis where it would overflow its column."""
-    if pdf.get_string_width(text) <= width_mm:
-        return text
-    while text and pdf.get_string_width(text + "…") > width_mm:
-        text = text[:-1]
-    return text + "…"
