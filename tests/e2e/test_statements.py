@@ -23,6 +23,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from tests.support import wallet_flows
 from tests.support.client import GraphQLClient
+from tests.support.flows import PASSWORD
 from tests.support.refunds import refund
 from tests.support.server import RunningServer
 from tests.support.sinks import SmsSink
@@ -31,6 +32,8 @@ from tests.support.time_travel import travelling
 from tests.support.wallet_flows import WalletAccount, balance
 
 IMWALLET = os.path.join(os.path.dirname(sys.executable), "imwallet")
+DELETE_ACCOUNT = """mutation($input: DeleteAccountInput!) { deleteAccount(input: $input) { __typename
+  ... on Error { code message } } }"""
 RECORDS = "{ wallet { transactions(first: 20) { edges { node { kind amount { amount } createdAt } } } } }"
 
 
@@ -265,3 +268,25 @@ async def test_a_download_link_expires_and_opens_only_its_own_statement(
     assert [r.status_code for r in (forged, swapped, garbage, fresh, expired)] == [404, 404, 404, 200, 410]
     assert csv_rows(fresh.content)[0]["counterparty"] == "Alice"
     assert b"Alice" not in forged.content + swapped.content
+
+
+async def test_a_download_that_no_longer_matches_its_signature_is_cut_short(
+        server: RunningServer, new_client: Callable[..., GraphQLClient], sms_sink: SmsSink) -> None:
+    alice = await wallet_flows.funded_user(new_client(), sms_sink, "10.00", name="Alice")
+    bob = await wallet_flows.wallet_user(new_client(), sms_sink, name="Bob")
+    assert (await wallet_flows.send(alice, bob, amount="1.00"))["__typename"] == "TransferSuccess"
+    assert (await wallet_flows.send(bob, alice, amount="1.00"))["__typename"] == "TransferSuccess"
+    statement = await export(alice.client, iso(now() - timedelta(days=1)), iso(now()))
+    assert [r["counterparty"] for r in csv_rows((await download(server.base_url, statement)).content)][2:4] == [
+        "Bob", "Bob"]
+
+    deleted = await bob.client.mutate("deleteAccount", DELETE_ACCOUNT, {"input": {"password": PASSWORD}})
+    assert deleted["__typename"] == "AccountDeleted", deleted
+
+    # Bob's name in Alice's statement is now the deleted account's: the same link cannot give the
+    # signed bytes, so the response ends before its last chunk rather than look complete.
+    try:
+        cut = await download(server.base_url, statement)
+    except httpx.RemoteProtocolError:
+        return
+    raise AssertionError(f"a complete response of {len(cut.content)} bytes that does not match its signature")
