@@ -6,6 +6,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
+from app.errors import RateLimited, TemporarilyUnavailable
 from app.runtime import Runtime
 from app.statements import service
 from app.statements.signing import keys_document
@@ -20,6 +21,11 @@ def statement_routes(rt: Runtime) -> list[Route]:
         except service.DownloadRefused as refused:
             status, error = (410, "expired: export the statement again") if refused.expired else (404, "not found")
             return JSONResponse({"error": error}, status_code=status, headers={"Cache-Control": "no-store"})
+        except RateLimited as limited:
+            return JSONResponse({"error": "too many downloads"}, status_code=429,
+                                headers={"Retry-After": str(limited.retry_after_seconds)})
+        except TemporarilyUnavailable:
+            return JSONResponse({"error": "temporarily unavailable"}, status_code=503, headers={"Retry-After": "5"})
         spec = found.generated.spec
         name = f"imwallet-statement-{spec.account_id}-{spec.start:%Y%m%d}-{spec.end:%Y%m%d}.{spec.fmt.lower()}"
         return StreamingResponse(service.verified_chunks(found), media_type=service.MEDIA_TYPES[found.generated.fmt],

@@ -30,6 +30,8 @@ from models import LedgerAccount, User
 MAX_PERIOD = timedelta(days=366)
 DOWNLOAD_TTL = timedelta(minutes=10)
 EXPORTS_PER_HOUR = 30
+# Each download regenerates the file (seconds of CPU for a long PDF): a leaked link cannot spin the server.
+DOWNLOADS_PER_HOUR = 60
 _PDF_CHUNK = 64 * 1024
 
 
@@ -166,12 +168,14 @@ class DownloadRefused(Exception):
 
 
 async def open_download(rt: Runtime, token: str) -> Download:
-    """The statement a download token names; DownloadRefused if forged or expired."""
+    """The statement a download token names; DownloadRefused if forged or expired, RateLimited
+    past DOWNLOADS_PER_HOUR for its account."""
     opened = open_token(rt.keyring, token)
     if opened is None:
         raise DownloadRefused(expired=False)
     if rt.clock.now() >= opened.expires_at:
         raise DownloadRefused(expired=True)
+    await rt.limiter.hit(f"statement-download:{opened.spec.account_id}", DOWNLOADS_PER_HOUR, 3600)
     generated = await _generated(opened.spec)
     return Download(generated, opened.sha256_hex, keys_of(rt).sign(opened.sha256_hex))
 

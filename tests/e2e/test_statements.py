@@ -71,9 +71,9 @@ class Done:
     stderr: str
 
 
-async def cli_verify(path: Path, *args: str) -> Done:
+async def cli_verify(path: Path, *args: str, env: dict[str, str] | None = None) -> Done:
     """`imwallet verify-statement` as its own process (the server in this loop keeps answering it)."""
-    proc = await asyncio.create_subprocess_exec(IMWALLET, "verify-statement", str(path), *args,
+    proc = await asyncio.create_subprocess_exec(IMWALLET, "verify-statement", str(path), *args, env=env,
                                                 stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
     out, err = await asyncio.wait_for(proc.communicate(), 60)
     return Done(int(proc.returncode or 0), out.decode(), err.decode())
@@ -147,6 +147,12 @@ async def test_a_csv_statement_reconciles_with_the_ledger_and_verifies(
     assert (good.returncode, good.stdout.strip()) == (0, f"valid, key id {statement['keyId']}"), good.stderr
     bare = await cli_verify(path, "--signature", statement["signature"], "--keys", str(tmp_path / "keys.json"))
     assert (bare.returncode, bare.stdout.strip()) == (0, f"valid, key id {statement['keyId']}"), bare.stderr
+    secret = server.settings.secret_key
+    assert secret is not None
+    on_the_host = await cli_verify(path, env={**os.environ, "IMWALLET_ENV": "test", "DATA_DIR": str(tmp_path),
+                                              "SECRET_KEY": secret.get_secret_value()})
+    assert (on_the_host.returncode, on_the_host.stdout.strip()) == (0, f"valid, key id {statement['keyId']}"), \
+        on_the_host.stderr
     path.write_bytes(bytes(tampered))
     bad = await cli_verify(path, "--keys", str(tmp_path / "keys.json"))
     assert (bad.returncode, bad.stdout.split(":")[0]) == (1, "INVALID"), bad.stderr
