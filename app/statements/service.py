@@ -114,7 +114,10 @@ def checked_period(rt: Runtime, period_from: datetime, period_to: datetime) -> t
     now = rt.clock.now()
     if period_from >= now:
         raise InvalidInput("from", "must be in the past")
-    return period_from.astimezone(UTC), min(period_to, now).astimezone(UTC)
+    try:
+        return period_from.astimezone(UTC), min(period_to, now).astimezone(UTC)
+    except OverflowError:  # the first hours of year 1 at a positive offset are before UTC's year 1
+        raise InvalidInput("from", "is out of range") from None
 
 
 @dataclass(frozen=True)
