@@ -297,3 +297,15 @@ async def test_a_download_that_no_longer_matches_its_signature_is_cut_short(
     except httpx.RemoteProtocolError:
         return
     raise AssertionError(f"a complete response of {len(cut.content)} bytes that does not match its signature")
+
+
+async def test_the_statement_bench_runs_and_its_downloads_match_their_exports(tmp_path: Path) -> None:
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bench.statements", "--movements", "300", cwd=Path(__file__).resolve().parents[2],
+        env={**os.environ, "TMPDIR": str(tmp_path)}, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+    out, err = await asyncio.wait_for(proc.communicate(), 300)
+
+    assert proc.returncode == 0, err.decode()[-2000:]
+    lines = out.decode().splitlines()
+    assert [line.split(":")[0] for line in lines if line.startswith(("CSV", "PDF"))] == ["CSV", "PDF"]
+    assert all("300 movements" in line for line in lines if line.startswith(("CSV", "PDF")))
