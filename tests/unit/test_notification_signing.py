@@ -7,8 +7,13 @@ import asyncio
 import hashlib
 import hmac
 import os
+import re
+import shutil
 import subprocess
 import sys
+import time
+from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -94,8 +99,6 @@ def _cli(*args: str, body: bytes) -> subprocess.CompletedProcess[bytes]:
 
 
 def test_the_command_line_check() -> None:
-    import time
-
     now = int(time.time())
     signed = header([SECRET], now, BODY)
     ok = _cli("--secret", SECRET, "--header", signed, body=BODY)
@@ -158,3 +161,43 @@ def test_a_name_that_resolves_to_loopback_is_refused() -> None:
     for url in ("http://localhost:8000/h", "http://127.0.0.1/h", "http://[::1]:9/h"):
         with pytest.raises(RefusedDestination):
             asyncio.run(check_destination(url))
+
+
+DOC = Path(__file__).resolve().parents[2] / "docs" / "merchant-notifications.md"
+
+
+def _doc_block(language: str) -> str:
+    found = re.search(rf"```{language}\n(.*?)```", DOC.read_text(encoding="utf-8"), re.DOTALL)
+    assert found, f"no {language} block in {DOC.name}"
+    return found.group(1)
+
+
+def test_the_documented_python_recipe_verifies_as_the_server_signs() -> None:
+    scope: dict[str, Any] = {}
+    exec(_doc_block("python"), scope)  # noqa: S102 - our own documentation, run as a merchant would copy it
+    check = scope["verify_imwallet"]
+    now = int(time.time())
+    signed = header([SECRET], now, BODY)
+    assert check(SECRET, signed, BODY)
+    assert not check(SECRET, signed, BODY + b" ")
+    assert not check(SECRET + "x", signed, BODY)
+    assert not check(SECRET, header([SECRET], now - 400, BODY), BODY)
+    assert check(SECRET, header(["whsec_new", SECRET], now, BODY), BODY)  # during a rotation
+
+
+@pytest.mark.skipif(shutil.which("openssl") is None, reason="needs openssl")
+def test_the_documented_shell_recipe_verifies_as_the_server_signs(tmp_path: Path) -> None:
+    body = BODY + b"\n"  # a trailing newline must survive: the recipe reads the file with cat
+
+    def run(signed: str, saved: bytes) -> str:
+        (tmp_path / "body.json").write_bytes(saved)
+        done = subprocess.run(["bash", "-c", _doc_block("sh")], cwd=tmp_path, capture_output=True, text=True,
+                              env={**os.environ, "HEADER": signed, "SECRET": SECRET}, timeout=30, check=False)
+        return done.stdout.strip()
+
+    now = int(time.time())
+    assert run(header([SECRET], now, body), body) == "valid"
+    assert run(header(["whsec_new", SECRET], now, body), body) == "valid"
+    assert run(header([SECRET], now, body), BODY) == "INVALID"
+    assert run(header([SECRET + "x"], now, body), body) == "INVALID"
+    assert run(header([SECRET], now - 400, body), body) == "INVALID"
