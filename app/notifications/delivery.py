@@ -100,7 +100,7 @@ class NotificationWorker(PollingWorker):
             return False  # a finished POST wakes the loop
         claimed = await self._claim(room)
         for notification in claimed:  # started after the claim's transaction closed, never inside it
-            task = asyncio.create_task(self._deliver(notification), name=f"notify-{notification.id}")
+            task = asyncio.create_task(self._attempt(notification), name=f"notify-{notification.id}")
             self._inflight.add(task)
             task.add_done_callback(self._finished)
         return len(claimed) == room
@@ -127,6 +127,16 @@ class NotificationWorker(PollingWorker):
                 lease = timedelta(seconds=s.notify_timeout_seconds + LEASE_MARGIN_SECONDS)
                 await MerchantNotification.filter(id__in=[n.id for n in due]).update(next_attempt_at=now + lease)
         return list(due)
+
+    async def _attempt(self, n: MerchantNotification) -> None:
+        try:
+            await self._deliver(n)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            # Recording the answer failed (the database went away): the row stays leased and comes
+            # due again when the lease ends, so it is sent again rather than lost.
+            log.exception("notification %s: could not record the attempt; retried after the lease", n.id)
 
     async def _deliver(self, n: MerchantNotification) -> None:
         s = self._rt.settings

@@ -21,6 +21,7 @@ import time
 from collections import Counter
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
+from pathlib import Path
 
 import httpx
 import pytest
@@ -241,7 +242,7 @@ async def test_a_rolled_back_event_notifies_nobody_and_a_bad_url_is_refused(serv
 
 
 @pytest.mark.postgres
-async def test_two_processes_never_send_the_same_notification(server: RunningServer,
+async def test_two_processes_never_send_the_same_notification(server: RunningServer, tmp_path: Path,
                                                               caplog: pytest.LogCaptureFixture) -> None:
     """Two `imwallet serve` processes drain one outbox: FOR UPDATE SKIP LOCKED and the lease give each row
     to one of them; every event arrives exactly once and in order per order. The rows are queued one
@@ -253,8 +254,8 @@ async def test_two_processes_never_send_the_same_notification(server: RunningSer
     receiver = NotifyReceiver(clock=lambda: time.time() + ahead, mode="slow", slow_seconds=0.05)
     await receiver.start()
     try:
-        async with worker_server(server.settings, workers=2, CLOCK_OFFSET_SECONDS=str(ahead),
-                                 OUTBOX_POLL_SECONDS="0.05"):
+        async with worker_server(server.settings, workers=2, log_path=str(tmp_path / "serve.log"),
+                                 CLOCK_OFFSET_SECONDS=str(ahead), OUTBOX_POLL_SECONDS="0.05"):
             with travelling(server) as clock:
                 clock.advance(timedelta(seconds=ahead / 2))
                 # One transaction, and the clock goes back with no await after its commit: the session
@@ -268,7 +269,13 @@ async def test_two_processes_never_send_the_same_notification(server: RunningSer
                 return not await MerchantNotification.filter(id__in=[r.id for r in rows],
                                                              delivered_at__isnull=True).exists()
 
-            await _until(all_delivered, 60, "every notification delivered by the two processes")
+            try:
+                await _until(all_delivered, 60, "every notification delivered by the two processes")
+            except AssertionError:
+                left = await MerchantNotification.filter(id__in=[r.id for r in rows], delivered_at__isnull=True)
+                log = (tmp_path / "serve.log").read_text(errors="replace")[-3000:]
+                state = [(r.id, r.sequence, r.attempts, r.last_error, r.next_attempt_at) for r in left]
+                raise AssertionError(f"undelivered: {state}\nreceived {len(receiver.received)}\n{log}") from None
     finally:
         await receiver.stop()
     assert Counter(json.loads(x.body)["id"] for x in receiver.received) == Counter(r.event_id for r in rows)
