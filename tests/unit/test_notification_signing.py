@@ -201,3 +201,16 @@ def test_the_documented_shell_recipe_verifies_as_the_server_signs(tmp_path: Path
     assert run(header([SECRET], now, body), BODY) == "INVALID"
     assert run(header([SECRET + "x"], now, body), body) == "INVALID"
     assert run(header([SECRET], now - 400, body), body) == "INVALID"
+
+
+def test_the_operator_prints_a_merchants_secret_as_the_server_derives_it(tmp_path: Path) -> None:
+    current, previous = "c" * 40, "p" * 40
+    imwallet = os.path.join(os.path.dirname(sys.executable), "imwallet")
+    env = {**os.environ, "IMWALLET_ENV": "test", "SECRET_KEY": current, "PREVIOUS_SECRET_KEYS": previous,
+           "DATABASE_URL": f"sqlite://{tmp_path}/unused.sqlite3"}
+    done = subprocess.run([imwallet, "notification-secret", "--merchant", "42", "--all"], env=env, cwd=tmp_path,
+                          capture_output=True, text=True, timeout=60, check=False)
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert [line.split()[0] for line in lines] == keyring_secrets(Keyring(current.encode(), [previous.encode()]), 42)
+    assert "previous SECRET_KEY" in lines[1]
