@@ -17,6 +17,7 @@ from models.chat import (
 )
 from models.devices import ChallengePurpose, DeviceChallenge, PaymentApproval, PaymentDevice
 from models.events import Event, OutboundMessage
+from models.notifications import MerchantNotification
 from models.outside import OutsideCall
 from models.people import (
     Audience,
@@ -74,6 +75,7 @@ __all__ = [
     "LedgerAccount",
     "LedgerEntry",
     "Member",
+    "MerchantNotification",
     "Message",
     "MessageKind",
     "MoneyRequest",

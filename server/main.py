@@ -14,6 +14,7 @@ from tortoise import Tortoise
 from tortoise.contrib.starlette import RegisterTortoise
 
 from app.mail.delivery import DeliveryWorker
+from app.notifications.delivery import NotificationWorker
 from app.payments.acceptance import expire_due, remind_due
 from app.payments.reconciler import Reconciler
 from app.payments.red_packet_expiry import return_expired
@@ -59,9 +60,13 @@ def create_app(settings: Settings | None = None) -> Starlette:
             await push.start()
             sweeper = Sweeper(rt, [return_expired, remind_due, expire_due])
             sweeper.start()
+            notifications = NotificationWorker(rt)
+            rt.notify_waker = notifications
+            notifications.start()
             try:
                 yield
             finally:
+                await notifications.stop()
                 await sweeper.stop()
                 await push.stop()
                 await reconciler.stop()
