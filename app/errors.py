@@ -34,6 +34,7 @@ class ErrorCode(StrEnum):
     RED_PACKET_UNAVAILABLE = "RED_PACKET_UNAVAILABLE"
     TRANSFER_NOT_PENDING = "TRANSFER_NOT_PENDING"
     REFUND_REFUSED = "REFUND_REFUSED"
+    ORDER_NOT_PAYABLE = "ORDER_NOT_PAYABLE"
 
 
 class DomainError(Exception):
@@ -288,3 +289,13 @@ class RefundRefused(DomainError):
         self.reason = reason
         self.remaining_minor = remaining_minor
         self.currency = currency
+
+
+class OrderNotPayable(DomainError):
+    """A merchant order that cannot be paid (any more): already paid, expired, or refunded."""
+
+    code = ErrorCode.ORDER_NOT_PAYABLE
+
+    def __init__(self, reason: str, message: str) -> None:
+        super().__init__(message)
+        self.reason = reason

@@ -17,6 +17,7 @@ from models.chat import (
 )
 from models.devices import ChallengePurpose, DeviceChallenge, PaymentApproval, PaymentDevice
 from models.events import Event, OutboundMessage
+from models.merchants import Merchant, MerchantKey, MerchantOrder, OrderRefund, OrderState
 from models.outside import OutsideCall
 from models.people import (
     Audience,
@@ -111,3 +112,4 @@ __all__ = [
     "VerificationCode",
     "WalletPreference",
 ]
+__all__ += ["Merchant", "MerchantKey", "MerchantOrder", "OrderRefund", "OrderState"]

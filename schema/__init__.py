@@ -31,6 +31,7 @@ from schema.extensions import (
     budgeted_validation,
     log_errors,
 )
+from schema.merchants.fields import MerchantMutation, MerchantQuery
 from schema.observability import OperationMetrics
 from schema.people.account import AccountMutation
 from schema.people.contacts import ContactMutation, ContactQuery
@@ -51,7 +52,8 @@ from subscriptions.types import ALL_TYPES as STREAM_EVENT_TYPES
 
 
 @strawberry.type
-class Query(UserQuery, ChatQuery, WalletQuery, ContactQuery, PushQuery, SupportQuery, DeviceQuery, SocialQuery):
+class Query(UserQuery, ChatQuery, WalletQuery, ContactQuery, PushQuery, SupportQuery, DeviceQuery, SocialQuery,
+            MerchantQuery):
     node: relay.Node | None = relay.node(description="Any object the caller may see, by global id; "
                                                      "others are indistinguishable from missing.")
 
@@ -59,7 +61,7 @@ class Query(UserQuery, ChatQuery, WalletQuery, ContactQuery, PushQuery, SupportQ
 @strawberry.type
 class Mutation(UserMutation, ChatMutation, WalletMutation, CardMutation, ContactMutation,
                PushMutation, SupportMutation, AccountMutation, DeviceMutation, SocialMutation,
-               AcceptanceMutation, RefundMutation, RequestReminderMutation):
+               AcceptanceMutation, RefundMutation, RequestReminderMutation, MerchantMutation):
     pass
 
 

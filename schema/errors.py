@@ -48,6 +48,7 @@ register_enum(DomainErrorCode, name="ErrorCode", description="Machine-readable e
     "RED_PACKET_UNAVAILABLE": "No share of this red packet for the viewer (RedPacketUnavailableError).",
     "TRANSFER_NOT_PENDING": "The transfer no longer waits for acceptance (TransferNotPendingError).",
     "REFUND_REFUSED": "The refund is refused (RefundRefusedError).",
+    "ORDER_NOT_PAYABLE": "The merchant order is already paid or has expired (OrderNotPayableError).",
 })
 
 
@@ -311,3 +312,9 @@ class TransferNotPendingError(Error):
 class RefundRefusedError(Error):
     reason: str = strawberry.field(description="NOT_REFUNDABLE or EXCEEDS_REMAINING.")
     remaining: Money = strawberry.field(description="What may still be refunded of the transfer.")
+
+
+@shows(domain.OrderNotPayable)
+@strawberry.type(description="The merchant order cannot be paid; nothing moved.")
+class OrderNotPayableError(Error):
+    reason: str = strawberry.field(description="ALREADY_PAID or EXPIRED.")

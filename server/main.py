@@ -14,6 +14,8 @@ from tortoise import Tortoise
 from tortoise.contrib.starlette import RegisterTortoise
 
 from app.mail.delivery import DeliveryWorker
+from app.merchants import orders as merchant_orders
+from app.merchants import settlement as merchant_settlement
 from app.payments.acceptance import expire_due, remind_due
 from app.payments.reconciler import Reconciler
 from app.payments.red_packet_expiry import return_expired
@@ -56,7 +58,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
             reconciler.start()
             push = PushDispatcher(rt)
             await push.start()
-            sweeper = Sweeper(rt, [return_expired, remind_due, expire_due])
+            sweeper = Sweeper(rt, [return_expired, remind_due, expire_due, merchant_orders.expire_due,
+                                   merchant_settlement.settle_stale])
             sweeper.start()
             try:
                 yield

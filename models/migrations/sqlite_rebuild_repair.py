@@ -25,8 +25,12 @@ async def repair(apps: Any, schema_editor: Any) -> None:
     import models
     from tortoise.models import Model
 
+    _, rows = await client.execute_query("SELECT name FROM sqlite_master WHERE type = 'table'")
+    tables = {row["name"] for row in rows}
     for model in vars(models).values():
-        if isinstance(model, type) and issubclass(model, Model) and model is not Model:
+        # Models of later migrations have no table yet: their own migrations make their indexes.
+        if isinstance(model, type) and issubclass(model, Model) and model is not Model \
+                and model._meta.db_table in tables:
             for statement in _index_statements(model):
                 await client.execute_script(statement)
     from models import wallet
