@@ -61,6 +61,8 @@ class Runtime:
     clock: Clock = field(default_factory=Clock)
     session_cache: SessionCache = field(default_factory=lambda: SessionCache(0))
     background: Background = field(default_factory=Background)
+    # The merchant-notification worker (app/notifications/delivery.py): wake after committing a notification.
+    notify_waker: Waker = field(default_factory=_NoWaker)
 
     @classmethod
     def build(cls, settings: Settings) -> Runtime:

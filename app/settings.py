@@ -140,6 +140,16 @@ class Settings(BaseSettings):
     mail_retry_base_seconds: float = 1.0
     mail_retry_cap_seconds: float = 300.0
     mail_give_up_seconds: float = 24 * 3600
+    # Signed merchant notifications (docs/merchant-notifications.md): one POST may take this long in all;
+    # failures retry with exponential backoff (base * 2^attempts, jittered, capped), never given up.
+    notify_timeout_seconds: float = 10.0
+    notify_retry_base_seconds: float = 1.0
+    notify_retry_cap_seconds: float = 3600.0
+    notify_concurrency: int = 20  # POSTs in flight per process
+    # Refuse to POST to loopback, private, link-local and other non-public addresses (SSRF); refuse
+    # http:// notify URLs. Unset: both on in production, off elsewhere (test receivers are on 127.0.0.1).
+    notify_block_private_addresses: bool | None = None
+    notify_require_https: bool | None = None
 
     @field_validator("allowed_origins", "previous_secret_keys", mode="before")
     @classmethod
@@ -216,6 +226,16 @@ class Settings(BaseSettings):
         if self.introspection is not None:
             return self.introspection
         return self.imwallet_env != "production"
+
+    @property
+    def notify_private_blocked(self) -> bool:
+        blocked = self.notify_block_private_addresses
+        return self.imwallet_env == "production" if blocked is None else blocked
+
+    @property
+    def notify_https_required(self) -> bool:
+        required = self.notify_require_https
+        return self.imwallet_env == "production" if required is None else required
 
     @property
     def is_postgres(self) -> bool:

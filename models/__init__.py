@@ -18,6 +18,7 @@ from models.chat import (
 from models.devices import ChallengePurpose, DeviceChallenge, PaymentApproval, PaymentDevice
 from models.events import Event, OutboundMessage
 from models.merchants import Merchant, MerchantKey, MerchantOrder, OrderRefund, OrderState
+from models.notifications import MerchantNotification
 from models.outside import OutsideCall
 from models.people import (
     Audience,
@@ -75,6 +76,7 @@ __all__ = [
     "LedgerAccount",
     "LedgerEntry",
     "Member",
+    "MerchantNotification",
     "Message",
     "MessageKind",
     "MoneyRequest",

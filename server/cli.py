@@ -149,7 +149,22 @@ async def _run_create_merchant(settings: Settings, name: str, owner_phone: str) 
         await Tortoise.close_connections()
     print(f"merchant {issued.merchant.id} ({issued.merchant.name}) created")
     print(f"API key (shown once; send it as 'Authorization: Merchant <key>'): {issued.key}")
+    print(f"notification signing secret (verifies the Imwallet-Signature header): "
+          f"{_signing_secret(settings, issued.merchant.id)}")
     return 0
+
+
+def _signing_secret(settings: Settings, merchant_id: int) -> str:
+    """Derived from the server key (app.notifications), nothing stored: the same on every call."""
+    from types import SimpleNamespace
+    from typing import cast
+
+    from app.notifications import signing_secret
+    from app.runtime import Runtime
+    from app.security.keyed import Keyring
+
+    keys = SimpleNamespace(keyring=Keyring(settings.key_bytes, settings.previous_key_bytes))
+    return signing_secret(cast(Runtime, keys), merchant_id)  # it reads the keyring only
 
 
 def _create_merchant(args: argparse.Namespace) -> int:

@@ -16,6 +16,7 @@ from tortoise.contrib.starlette import RegisterTortoise
 from app.mail.delivery import DeliveryWorker
 from app.merchants import orders as merchant_orders
 from app.merchants import settlement as merchant_settlement
+from app.notifications.delivery import NotificationWorker
 from app.payments.acceptance import expire_due, remind_due
 from app.payments.reconciler import Reconciler
 from app.payments.red_packet_expiry import return_expired
@@ -61,9 +62,13 @@ def create_app(settings: Settings | None = None) -> Starlette:
             sweeper = Sweeper(rt, [return_expired, remind_due, expire_due, merchant_orders.expire_due,
                                    merchant_settlement.settle_stale])
             sweeper.start()
+            notifications = NotificationWorker(rt)
+            rt.notify_waker = notifications
+            notifications.start()
             try:
                 yield
             finally:
+                await notifications.stop()
                 await sweeper.stop()
                 await push.stop()
                 await reconciler.stop()

@@ -1,17 +1,15 @@
 """The one place merchant order events become notifications (paid, refunded, expired).
 
 Called INSIDE the transaction that decided the event, so a rollback sends nothing and a commit
-cannot lose one. The delivery itself (outbox, signing, retries) belongs to app.notifications; until
-that package is merged into this branch, `order_event` records nothing (see docs/merchants.md).
+cannot lose one. The delivery itself (outbox, signing, retries, per-order order) belongs to app.notifications
+(docs/merchant-notifications.md); `wake` after the commit sends at once instead of at the next poll.
 """
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
-
 from tortoise.backends.base.client import BaseDBAsyncClient
 
+from app import notifications
 from app.ledger.amounts import format_amount
 from app.payments.receipts import global_id
 from app.runtime import Runtime
@@ -36,16 +34,17 @@ async def order_event(conn: BaseDBAsyncClient, rt: Runtime, order: MerchantOrder
     """Queue `event` ("order.paid", "order.refunded", "order.expired") for the order's notifyUrl."""
     if not order.notify_url:
         return
-    enqueue = _enqueue()
-    if enqueue is None:
-        return
-    await enqueue(conn, rt, merchant_id=order.merchant_id, order_id=order.id, url=order.notify_url, event=event,
-                  data=payload(order, **extra))
+    await notifications.enqueue(conn, rt, merchant_id=order.merchant_id, order_id=order.id, url=order.notify_url,
+                                event=event, data=payload(order, **extra))
 
 
-def _enqueue() -> Any:
-    try:
-        module = importlib.import_module("app.notifications")
-    except ModuleNotFoundError:
-        return None
-    return getattr(module, "enqueue", None)
+def check_url(rt: Runtime, url: str | None) -> str:
+    """A notifyUrl as it will be called ("" for none), or InvalidInput."""
+    if url is None or not url.strip():
+        return ""
+    return notifications.validate_notify_url(rt, url)
+
+
+def wake(rt: Runtime) -> None:
+    """After a commit that queued notifications: deliver now rather than at the next poll."""
+    rt.notify_waker.wake()

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
-from urllib.parse import urlsplit
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.exceptions import IntegrityError
@@ -56,7 +55,6 @@ from models import (
 
 MAX_MERCHANT_ORDER_ID = 64
 MAX_DESCRIPTION = 100
-MAX_URL = 500
 MIN_EXPIRY_SECONDS = 1
 MAX_EXPIRY_SECONDS = 7 * 24 * 3600
 DEFAULT_EXPIRY_SECONDS = 15 * 60
@@ -81,7 +79,7 @@ async def create_order(rt: Runtime, merchant: Merchant, *, merchant_order_id: st
     seconds = DEFAULT_EXPIRY_SECONDS if expires_in_seconds is None else expires_in_seconds
     if not MIN_EXPIRY_SECONDS <= seconds <= MAX_EXPIRY_SECONDS:
         raise InvalidInput("expiresInSeconds", f"must be between {MIN_EXPIRY_SECONDS} and {MAX_EXPIRY_SECONDS}")
-    url = _check_url(notify_url or "")
+    url = notify.check_url(rt, notify_url)
     digest = idempotency.fingerprint("ORDER", amount_minor, s.currency, description, seconds, url)
     existing = await _same_order(merchant.id, ref, digest)
     if existing is not None:
@@ -105,18 +103,6 @@ async def _same_order(merchant_id: int, ref: str, digest: str) -> MerchantOrder 
     if existing is not None and existing.request_fingerprint != digest:
         raise IdempotencyConflict()
     return existing
-
-
-def _check_url(url: str) -> str:
-    url = url.strip()
-    if not url:
-        return ""
-    if len(url) > MAX_URL:
-        raise InvalidInput("notifyUrl", f"at most {MAX_URL} characters")
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise InvalidInput("notifyUrl", "must be an http:// or https:// URL")
-    return url
 
 
 async def order_for_merchant(merchant: Merchant, order_id: int) -> MerchantOrder:
@@ -209,7 +195,9 @@ async def pay_merchant(rt: Runtime, payer: User, *, merchant_id: int, amount_min
 
 async def _run(rt: Runtime, payment: MerchantPayment) -> Paid:
     try:
-        return await money_transaction(rt, lambda conn: _pay(rt, conn, payment))
+        paid = await money_transaction(rt, lambda conn: _pay(rt, conn, payment))
+        notify.wake(rt)
+        return paid
     except IntegrityError:
         previous = await idempotency.stored(payment.payer.id, payment.key, payment.digest)
         if previous is None:
@@ -335,7 +323,9 @@ async def refund_order(rt: Runtime, merchant: Merchant, *, order_id: int, amount
         return await _refund(rt, conn, merchant, order_id, amount_minor, reason, key, digest)
 
     try:
-        return await money_transaction(rt, body)
+        done = await money_transaction(rt, body)
+        notify.wake(rt)
+        return done
     except IntegrityError:
         previous = await OrderRefund.get_or_none(merchant_id=merchant.id, idempotency_key=key)
         if previous is None:
@@ -403,6 +393,8 @@ async def expire_due(rt: Runtime) -> int:
     closed = 0
     while closed < EXPIRE_BATCH and await _expire_one(rt):
         closed += 1
+    if closed:
+        notify.wake(rt)
     return closed
 
 

@@ -1,6 +1,6 @@
 """Merchant wallets never go negative, at the database too; and SQLite's rebuilt tables get their indexes back.
 
-0003_merchants adds enum values to `ledger_accounts.kind`, `transfers.kind` and `journals.kind`;
+0004_merchants adds enum values to `ledger_accounts.kind`, `transfers.kind` and `journals.kind`;
 on SQLite Tortoise applies that AlterField by rebuilding the tables, which drops their indexes and the
 wallet_guards triggers. This migration runs sqlite_rebuild_repair's repair again (every statement is
 IF NOT EXISTS), then adds the merchant wallet guard as a constraint of its own, so the users' wallet
@@ -35,6 +35,6 @@ async def add_guard(apps: Any, schema_editor: Any) -> None:
 
 
 class Migration(migrations.Migration):
-    dependencies = [("models", "0003_merchants")]
+    dependencies = [("models", "0004_merchants")]
 
     operations = [ops.RunPython(add_guard, atomic=True)]

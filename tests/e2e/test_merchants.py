@@ -15,6 +15,7 @@ import pytest
 from tortoise.exceptions import IntegrityError, OperationalError
 
 from app.ledger.audit import audit
+from app.notifications import signing_secret
 from models import LedgerAccount, Merchant, MerchantKey
 from tests.support import leaks, wallet_flows
 from tests.support import merchants as m
@@ -31,7 +32,9 @@ USER_DATA = "{ me { id phone } wallet { balance { amount } } }"
 
 def _imwallet(server: RunningServer, *args: str) -> tuple[int, list[str]]:
     """The `imwallet` command as an operator runs it against the server's database."""
-    env = {**os.environ, "DATABASE_URL": server.settings.database_url, "IMWALLET_ENV": "test"}
+    secret = server.settings.secret_key
+    env = {**os.environ, "DATABASE_URL": server.settings.database_url, "IMWALLET_ENV": "test",
+           "SECRET_KEY": secret.get_secret_value() if secret else ""}
     done = subprocess.run([os.path.join(os.path.dirname(sys.executable), "imwallet"), *args], env=env,
                           capture_output=True, text=True, timeout=120, check=False)
     return done.returncode, (done.stdout.strip().splitlines() or [""]) + done.stderr.strip().splitlines()
@@ -54,6 +57,9 @@ async def test_the_cli_shows_a_key_once_stores_its_hash_and_rotates_and_revokes_
     assert code == 0, out
     key = _key_in(out)
     merchant = await Merchant.filter(owner_id=db_id(owner.user_id)).get()
+    secret = signing_secret(server.runtime, merchant.id)  # derived from the server key, nothing stored
+    leaks.watch(secret)
+    assert [line.rsplit(" ", 1)[-1] for line in out if "signing secret" in line] == [secret]
     rows = await MerchantKey.filter(merchant_id=merchant.id)
     assert [r.key_hash for r in rows] == [sha256(key.encode()).hexdigest()]  # the hash, never the key
     assert all(key not in (r.key_hash, r.prefix) for r in rows)

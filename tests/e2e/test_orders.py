@@ -3,21 +3,30 @@
 from __future__ import annotations
 
 import asyncio
+import json
+import time
 import uuid
 from collections import Counter
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import timedelta
 
 import pytest
+import uvicorn
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
 
 from app.ledger.audit import audit
-from models import JournalKind, MerchantOrder, OrderRefund, OrderState, Transfer, TransferKind
+from app.notifications import SignatureError, signing_secret, verify
+from models import JournalKind, MerchantNotification, MerchantOrder, OrderRefund, OrderState, Transfer, TransferKind
 from tests.support import merchants as m
 from tests.support import wallet_flows
 from tests.support.client import GraphQLClient
 from tests.support.merchants import close_merchant_clients  # noqa: F401 (an autouse fixture)
 from tests.support.server import RunningServer
-from tests.support.sinks import SmsSink
+from tests.support.sinks import SmsSink, free_port
 from tests.support.time_travel import travelling
 from tests.support.wallet_flows import balance, db_id, ledger_snapshot
 
@@ -209,4 +218,80 @@ async def test_concurrent_refunds_stop_at_the_payment(
     assert Counter(a["__typename"] for a in answers) == Counter({"OrderRefunded": 3, "RefundRefusedError": 7})
     assert (await balance(alice), await m.merchant_balance(shop)) == ("99.00", "1.00")
     assert (await MerchantOrder.get(id=db_id(order_id))).refunded_minor == 900
+    assert await audit() == []
+
+
+@dataclass
+class Receiver:
+    """The shop's notification endpoint: a real HTTP server that records each POST as received."""
+
+    port: int = field(default_factory=free_port)
+    received: list[tuple[dict[str, str], bytes]] = field(default_factory=list)
+    _server: uvicorn.Server | None = None
+    _task: asyncio.Task[None] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/imwallet/notify"
+
+    async def start(self) -> None:
+        async def receive(request: Request) -> Response:
+            self.received.append((dict(request.headers), await request.body()))
+            return Response(status_code=204)
+
+        app = Starlette(routes=[Route("/imwallet/notify", receive, methods=["POST"])])
+        self._server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning",
+                                                     lifespan="off"))
+        self._task = asyncio.create_task(self._server.serve())
+        while not self._server.started:
+            await asyncio.sleep(0.01)
+
+    async def stop(self) -> None:
+        if self._server is not None and self._task is not None:
+            self._server.should_exit = True
+            await self._task
+
+    async def wait_for(self, count: int, timeout: float = 15.0) -> None:
+        for _ in range(int(timeout / 0.05)):
+            if len(self.received) >= count:
+                return
+            await asyncio.sleep(0.05)
+        raise AssertionError(f"{len(self.received)} of {count} notifications arrived")
+
+
+async def test_paid_refunded_and_expired_orders_notify_the_shop_with_a_valid_signature(
+        server: RunningServer, new_client: Callable[..., GraphQLClient], sms_sink: SmsSink) -> None:
+    shop = await _shop(server, new_client, sms_sink)
+    alice = await wallet_flows.funded_user(new_client(), sms_sink, "100.00", name="Alice")
+    receiver = Receiver()
+    await receiver.start()
+    try:
+        order_id = await m.new_order(shop, "30.00", notify_url=receiver.url)
+        assert (await m.pay(alice, order_id))["__typename"] == "OrderPaid"
+        assert (await m.refund(shop, order_id, "5.00", reason="late"))["__typename"] == "OrderRefunded"
+        await receiver.wait_for(2)
+        secret = signing_secret(server.runtime, shop.merchant_id)
+        bodies = []
+        for headers, body in receiver.received:
+            verify(secret, headers["imwallet-signature"], body, now=time.time())
+            bodies.append(json.loads(body))
+        assert [(b["type"], b["sequence"], b["data"]["orderId"], b["data"]["state"], b["data"]["refundedAmount"])
+                for b in bodies] == [("order.paid", 1, order_id, "PAID", "0.00"),
+                                     ("order.refunded", 2, order_id, "PAID", "5.00")]
+        assert bodies[1]["data"]["refundAmount"] == "5.00"
+        with pytest.raises(SignatureError):
+            verify(signing_secret(server.runtime, shop.merchant_id + 1), receiver.received[0][0]["imwallet-signature"],
+                   receiver.received[0][1], now=time.time())
+
+        unpaid = await m.new_order(shop, "9.00", notify_url=receiver.url, expires=1)
+        for _ in range(100):
+            if await MerchantNotification.filter(order_id=db_id(unpaid), event="order.expired").exists():
+                break
+            await asyncio.sleep(0.1)
+        await receiver.wait_for(3)
+        expired = json.loads(receiver.received[2][1])
+        assert (expired["type"], expired["data"]["orderId"], expired["data"]["state"]) == (
+            "order.expired", unpaid, "EXPIRED")
+    finally:
+        await receiver.stop()
     assert await audit() == []

@@ -7,7 +7,7 @@ from tortoise import fields
 from tortoise.indexes import Index
 
 class Migration(migrations.Migration):
-    dependencies = [('models', 'sqlite_rebuild_repair')]
+    dependencies = [('models', '0003_merchant_notifications')]
 
     initial = False
 
