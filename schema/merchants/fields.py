@@ -9,7 +9,7 @@ from typing import Annotated
 import strawberry
 
 from app.ledger.amounts import parse_amount
-from app.merchants import orders, settlement
+from app.merchants import codes, orders, settlement
 from schema.context import Info
 from schema.errors import (
     ApprovalRejectedError,
@@ -17,6 +17,7 @@ from schema.errors import (
     ForbiddenError,
     IdempotencyConflictError,
     InsufficientFundsError,
+    InvalidCollectionCodeError,
     InvalidInputError,
     InvalidPinError,
     LimitExceededError,
@@ -63,6 +64,9 @@ MerchantResult = Annotated[Merchant | NotAuthenticatedError | ForbiddenError, st
     "MerchantResult", description="`merchant`'s answer: the calling merchant, or why not (a user's token, none).")]
 OrderResult = Annotated[Order | NotFoundError | NotAuthenticatedError, strawberry.union(
     "OrderResult", description="`order`'s answer: the order, or NotFoundError for one the caller may not see.")]
+OrderByCodeResult = Annotated[Order | InvalidCollectionCodeError | NotFoundError | NotAuthenticatedError,
+    strawberry.union("OrderByCodeResult",
+                     description="`orderByCode`'s answer: the order the code names, or why not.")]
 CreateOrderResult = Annotated[
     OrderSuccess | IdempotencyConflictError | LimitExceededError | InvalidInputError | NotAuthenticatedError
     | ForbiddenError,
@@ -100,6 +104,15 @@ class MerchantQuery:
         if ctx.merchant is not None:
             return Order.from_model(await orders.order_for_merchant(ctx.merchant, order_id))
         return Order.from_model(await orders.order_for_user(ctx.require_viewer(), order_id))
+
+    @strawberry.field(description="The order a scanned code names (a user's view, as `order`); "
+                                  "InvalidCollectionCodeError for a forged or altered code.")
+    @errors_as_data
+    async def order_by_code(self, info: Info, payload: Annotated[str, strawberry.argument(
+            description="The scanned code's text.")]) -> OrderByCodeResult:
+        viewer = info.context.require_viewer()
+        order_id = codes.order_id_of(info.context.rt, payload)
+        return Order.from_model(await orders.order_for_user(viewer, order_id))
 
 
 @strawberry.type

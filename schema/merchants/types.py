@@ -7,9 +7,10 @@ from datetime import datetime
 import strawberry
 
 from app.cards import binding
-from app.merchants import accounts
+from app.merchants import accounts, codes
 from models import Merchant as MerchantModel
 from models import MerchantOrder, OrderRefund, OrderState
+from schema.context import Info
 from schema.enums import register_enum
 from schema.ids import encode_id
 from schema.money import Money
@@ -44,6 +45,11 @@ class Merchant:
         wallet = await accounts.wallet_of(self._model)
         return Money.of(wallet.balance_minor, wallet.currency)
 
+    @strawberry.field(description="The shop's static collection code (kind MERCHANT, no amount): print it at "
+                                  "the counter; a payer's `payByCode` with it pays the shop.")
+    def static_code(self, info: Info) -> str:
+        return codes.merchant_code(info.context.rt, self._model, info.context.rt.settings.currency)
+
     @strawberry.field(description="The owner's active bank cards, where `merchantWithdraw` can settle to.")
     async def settlement_cards(self) -> list[SettlementCard]:
         return [SettlementCard(id=strawberry.ID(encode_id("Card", c.id)), brand=c.brand.value, last4=c.last4)
@@ -69,6 +75,11 @@ class Order:
                    amount=Money.of(m.amount_minor, m.currency), description=m.description, state=m.state,
                    refunded=Money.of(m.refunded_minor, m.currency), expires_at=m.expires_at, paid_at=m.paid_at,
                    created_at=m.created_at, _model=m)
+
+    @strawberry.field(description="The order's signed code (kind ORDER, its fixed amount): show it as a QR code; "
+                                  "the payer reads the order with `orderByCode` and pays it with `payOrder`.")
+    def code(self, info: Info) -> str:
+        return codes.order_code(info.context.rt, self._model)
 
     @strawberry.field(description="The shop's name.")
     async def merchant_name(self) -> str:

@@ -295,3 +295,29 @@ async def test_paid_refunded_and_expired_orders_notify_the_shop_with_a_valid_sig
     finally:
         await receiver.stop()
     assert await audit() == []
+
+
+BY_CODE = ("query($payload: String!) { orderByCode(payload: $payload) { __typename "
+           "... on Order { id state amount { amount } description } ... on Error { code message } } }")
+
+
+async def test_a_user_finds_an_order_by_its_signed_code_and_a_forged_code_finds_nothing(
+        server: RunningServer, new_client: Callable[..., GraphQLClient], sms_sink: SmsSink) -> None:
+    shop = await _shop(server, new_client, sms_sink)
+    alice = await wallet_flows.funded_user(new_client(), sms_sink, "20.00", name="Alice")
+    order_id = await m.new_order(shop, "8.80", description="dumplings")
+    code = (await shop.client.gql("query($id: ID!) { order(id: $id) { ... on Order { code } } }",
+                                  {"id": order_id}))["order"]["code"]
+    found = (await alice.client.gql(BY_CODE, {"payload": code}))["orderByCode"]
+    assert (found["__typename"], found["id"], found["amount"], found["description"]) == (
+        "Order", order_id, {"amount": "8.80"}, "dumplings")
+    head, claims, kid, mac = code.split(".")
+    altered = ".".join([head, claims[:-2] + ("AA" if claims[-2:] != "AA" else "BB"), kid, mac])
+    for bad in (altered, code[:-1], "iwc1.x.y.z", "hello"):
+        refused = (await alice.client.gql(BY_CODE, {"payload": bad}))["orderByCode"]
+        assert refused["__typename"] == "InvalidCollectionCodeError", (bad, refused)
+    static = (await shop.client.gql("{ merchant { ... on Merchant { staticCode } } }"))["merchant"]["staticCode"]
+    assert (await alice.client.gql(BY_CODE, {"payload": static}))["orderByCode"]["__typename"] == "NotFoundError"
+    paid = await m.pay(alice, found["id"])
+    assert paid["__typename"] == "OrderPaid"
+    assert await balance(alice) == "11.20"
