@@ -93,6 +93,37 @@ def _export_schema(args: argparse.Namespace) -> int:
     return 0
 
 
+def _verify_notification(args: argparse.Namespace) -> int:
+    import time
+
+    from app.notifications.signing import SignatureError, verify
+
+    secret = args.secret or os.environ.get("IMWALLET_NOTIFY_SECRET", "")
+    if not secret:
+        print("give the merchant's signing secret: --secret or IMWALLET_NOTIFY_SECRET", file=sys.stderr)
+        return 2
+    body = sys.stdin.buffer.read()
+    try:
+        stamp = verify(secret, args.header, body, time.time(), args.tolerance)
+    except SignatureError as exc:
+        print(f"INVALID: {exc}", file=sys.stderr)
+        return 1
+    print(f"valid: signed at {stamp} ({len(body)} bytes)")
+    return 0
+
+
+def _notification_secret(args: argparse.Namespace) -> int:
+    from app.notifications.outbox import keyring_secrets
+    from app.security.keyed import Keyring
+
+    settings = Settings()
+    secrets = keyring_secrets(Keyring(settings.key_bytes, settings.previous_key_bytes), args.merchant)
+    print(secrets[0])
+    for older in secrets[1:] if args.all else ():
+        print(f"{older}  (under a previous SECRET_KEY; still signed with during the rotation)")
+    return 0
+
+
 async def _run_audit(settings: Settings, pending_bound_seconds: float | None = None) -> int:
     from app.clock import Clock
     from app.ledger.audit import PENDING_BOUND_SECONDS, audit
@@ -241,6 +272,17 @@ def build_parser() -> argparse.ArgumentParser:
     cluster.add_argument("--port", type=int, default=8000, help="the first instance's port")
     cluster.set_defaults(func=_cluster)
     sub.add_parser("migrate", help="apply pending migrations").set_defaults(func=_migrate)
+    check = sub.add_parser("verify-notification", help="check a merchant notification's Imwallet-Signature "
+                                                       "header against its body (read from stdin); exit 1 if invalid")
+    check.add_argument("--secret", help="the merchant's signing secret (whsec_...; or IMWALLET_NOTIFY_SECRET)")
+    check.add_argument("--header", required=True, help="the Imwallet-Signature value: t=...,v1=...")
+    check.add_argument("--tolerance", type=float, default=300, help="seconds the timestamp may be off (300)")
+    check.set_defaults(func=_verify_notification)
+    secret = sub.add_parser("notification-secret", help="print a merchant's signing secret for notifications "
+                                                        "(derived from SECRET_KEY)")
+    secret.add_argument("--merchant", type=int, required=True, help="the merchant's number")
+    secret.add_argument("--all", action="store_true", help="also the secrets under PREVIOUS_SECRET_KEYS")
+    secret.set_defaults(func=_notification_secret)
     audit = sub.add_parser("audit", help="check every ledger invariant; exit 1 on any breach")
     audit.add_argument("--pending-bound-seconds", type=float, default=None,
                        help="report top-ups and withdrawals still PENDING after this long (default 600)")

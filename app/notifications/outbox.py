@@ -26,6 +26,7 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 
 from app.errors import InvalidInput
 from app.runtime import Runtime
+from app.security.keyed import Keyring
 from models.notifications import MerchantNotification
 
 SECRET_PURPOSE = "merchant-notify"
@@ -46,7 +47,12 @@ def signing_secret(rt: Runtime, merchant_id: int) -> str:
 
 def signing_secrets(rt: Runtime, merchant_id: int) -> list[str]:
     """The secret under the current key, then under each previous key still on the keyring."""
-    return [_encode_secret(d) for d in rt.keyring.candidates(SECRET_PURPOSE, str(merchant_id))]
+    return keyring_secrets(rt.keyring, merchant_id)
+
+
+def keyring_secrets(keyring: Keyring, merchant_id: int) -> list[str]:
+    """`signing_secrets` from a bare keyring (operator tools that build no Runtime)."""
+    return [_encode_secret(d) for d in keyring.candidates(SECRET_PURPOSE, str(merchant_id))]
 
 
 def check_notify_url(url: str, *, require_https: bool = False, field: str = "notifyUrl") -> str:
