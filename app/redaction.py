@@ -27,6 +27,8 @@ _TOKEN_VALUE = re.compile(r"(\b(?:found|Unexpected) (?:String|BlockString|Int|Fl
 _GOT_INVALID_VALUE = re.compile(r"\bgot invalid value .*?(?=; |\Z)", re.DOTALL)
 _CANNOT_REPRESENT = re.compile(r"(cannot represent [^:;]*value):\s.*?(?=; |\Z)", re.DOTALL)
 _DID_YOU_MEAN = re.compile(r"\s*Did you mean [^?]*\?")
+# A statement download link opens the file for anyone for its few minutes (access log lines carry it).
+_STATEMENT_LINK = re.compile(r"(/statements/)[A-Za-z0-9_-]+\.[0-9a-f]{64}")
 
 
 def redact(text: str) -> str:
@@ -34,6 +36,7 @@ def redact(text: str) -> str:
     text = _DID_YOU_MEAN.sub("", text)
     text = _KEYED.sub(lambda m: m.group("key") + REDACTED, text)
     text = _BEARER.sub(lambda m: m.group(1) + REDACTED, text)
+    text = _STATEMENT_LINK.sub(lambda m: m.group(1) + REDACTED, text)
     return text
 
 

@@ -42,6 +42,7 @@ from schema.social.acceptance import AcceptanceMutation
 from schema.social.mutations import SocialMutation, SocialQuery
 from schema.social.refunds import RefundMutation
 from schema.social.request_reminders import RequestReminderMutation
+from schema.statements.mutations import StatementMutation
 from schema.users.mutations import UserMutation
 from schema.users.queries import UserQuery
 from schema.wallet.cards import CardMutation
@@ -61,7 +62,8 @@ class Query(UserQuery, ChatQuery, WalletQuery, ContactQuery, PushQuery, SupportQ
 @strawberry.type
 class Mutation(UserMutation, ChatMutation, WalletMutation, CardMutation, ContactMutation,
                PushMutation, SupportMutation, AccountMutation, DeviceMutation, SocialMutation,
-               AcceptanceMutation, RefundMutation, RequestReminderMutation, MerchantMutation):
+               AcceptanceMutation, RefundMutation, RequestReminderMutation, MerchantMutation,
+               StatementMutation):
     pass
 
 

@@ -255,6 +255,35 @@ def _torture(args: argparse.Namespace) -> int:
     return subprocess.call(argv)  # noqa: S603 (our own interpreter, integer arguments)
 
 
+def _verify_statement(args: argparse.Namespace) -> int:
+    import httpx
+
+    from app.statements import verification
+    from app.statements.signing import StatementKeys
+
+    path = Path(args.file)
+    sig_source = args.signature or f"{args.file}.sig"
+    try:
+        sig_text = Path(sig_source).read_text() if Path(sig_source).is_file() else sig_source
+        if not args.signature and not Path(sig_source).is_file():
+            raise FileNotFoundError(sig_source)
+        signature = verification.read_signature(sig_text)
+        if args.keys:
+            keys = verification.load_keys(args.keys)
+        else:  # on a server host: the keys its own secrets derive
+            settings = Settings()
+            keys = StatementKeys(settings.key_bytes, settings.previous_key_bytes).published
+        key = verification.check(path, signature, keys)
+    except (OSError, ValueError, KeyError, httpx.HTTPError) as exc:
+        print(f"imwallet verify-statement: cannot check: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return 2
+    if key is None:
+        print(f"INVALID: the signature does not match {path.name} under any published key")
+        return 1
+    print(f"valid, key id {key.key_id}{'' if key.current else ' (a previous key)'}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="imwallet", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -311,6 +340,13 @@ def build_parser() -> argparse.ArgumentParser:
     torture.add_argument("--operations", type=int, default=2000)
     torture.add_argument("--clients", type=int, default=8)
     torture.set_defaults(func=_torture)
+    verify = sub.add_parser("verify-statement", help="check a statement file against its detached Ed25519 "
+                                                     "signature; exit 0 if valid, 1 if not")
+    verify.add_argument("file")
+    verify.add_argument("--signature", help="the .sig file or the base64 signature (default: FILE.sig)")
+    verify.add_argument("--keys", help="URL or file of the published keys (default: derive from this host's "
+                                       "SECRET_KEY and PREVIOUS_SECRET_KEYS)")
+    verify.set_defaults(func=_verify_statement)
     export = sub.add_parser("export-schema", help="write the GraphQL SDL")
     export.add_argument("--output", default="schema.graphql")
     export.set_defaults(func=_export_schema)

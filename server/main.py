@@ -29,6 +29,7 @@ from schema import build_schema
 from server.graphiql import GraphQLWithLocalIDE, assets_route
 from server.middleware import middleware_stack
 from server.observability import metrics_endpoint, process_exited
+from server.statements import statement_routes
 from subscriptions.bus import build_bus
 from subscriptions.relay import EventsRelay
 
@@ -97,6 +98,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             Route("/healthz", healthz),
             Route("/readyz", readyz),
             Route("/metrics", metrics_endpoint(rt)),
+            *statement_routes(rt),
             *([assets_route()] if settings.graphiql_enabled else []),
         ],
         middleware=middleware_stack(settings),

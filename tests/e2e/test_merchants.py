@@ -9,6 +9,7 @@ import subprocess
 import sys
 import uuid
 from collections.abc import Callable
+from datetime import timedelta
 from hashlib import sha256
 
 import pytest
@@ -173,3 +174,31 @@ async def test_the_database_refuses_a_negative_merchant_wallet(
     with pytest.raises((IntegrityError, OperationalError), match="merchant_wallet_not_negative"):
         await LedgerAccount.filter(id=merchant.account_id).update(balance_minor=-1)
     assert await m.merchant_balance(shop) == "0.00"
+
+
+async def test_a_merchant_exports_a_signed_statement_of_its_own_wallet(
+        server: RunningServer, new_client: Callable[..., GraphQLClient], sms_sink: SmsSink) -> None:
+    from tests.support import statements
+
+    owner = await wallet_flows.wallet_user(new_client(), sms_sink, name="Shopkeeper")
+    shop = await m.make_shop(server.base_url, owner)
+    alice = await wallet_flows.funded_user(new_client(), sms_sink, "100.00", name="Alice")
+    order_id = await m.new_order(shop, "30.00")
+    assert (await m.pay(alice, order_id))["__typename"] == "OrderPaid"
+    assert (await m.refund(shop, order_id, "4.00"))["__typename"] == "OrderRefunded"
+    now = server.runtime.clock.now()
+    period = ((now - timedelta(days=1)).isoformat(), (now + timedelta(days=1)).isoformat())
+
+    made = await statements.export(shop.client, *period)
+    assert made["__typename"] == "Statement", made
+    assert (made["openingBalance"]["amount"], made["closingBalance"]["amount"], made["moneyIn"]["amount"],
+            made["moneyOut"]["amount"], made["movementCount"]) == ("0.00", "26.00", "30.00", "4.00", 2)
+    got = await statements.download(server.base_url, made)
+    assert got.status_code == 200
+    rows = statements.csv_rows(got.content)
+    assert [(r["kind"], r["amount"], r["balance_after"]) for r in rows[1:-1]] == [
+        ("MERCHANT_PAYMENT", "30.00", "30.00"), ("MERCHANT_REFUND", "-4.00", "26.00")], rows
+    assert (rows[0]["kind"], rows[-1]["kind"]) == ("OPENING_BALANCE", "CLOSING_BALANCE")
+    # The owner's own statement is of the owner's wallet, not the shop's.
+    mine = await statements.export(owner.client, *period)
+    assert (mine["__typename"], mine["movementCount"]) == ("Statement", 0)

@@ -1,0 +1,1 @@
+"""exportStatement: a signed statement of the viewer's own wallet."""
