@@ -17,13 +17,15 @@ from tortoise.exceptions import IntegrityError, OperationalError
 
 from app.ledger.audit import audit
 from app.notifications import signing_secret
-from models import LedgerAccount, Merchant, MerchantKey
+from app.payments.receipts import global_id
+from models import Journal, JournalKind, LedgerAccount, Merchant, MerchantKey, Transfer, TransferKind, TransferState
 from tests.support import leaks, wallet_flows
 from tests.support import merchants as m
 from tests.support.client import GraphQLClient
 from tests.support.merchants import close_merchant_clients  # noqa: F401 (an autouse fixture)
 from tests.support.server import RunningServer
 from tests.support.sinks import SmsSink
+from tests.support.time_travel import travelling
 from tests.support.wallet_flows import balance, db_id
 
 SEND = ("mutation($input: SendMoneyInput!) { sendMoney(input: $input) { __typename "
@@ -202,3 +204,48 @@ async def test_a_merchant_exports_a_signed_statement_of_its_own_wallet(
     # The owner's own statement is of the owner's wallet, not the shop's.
     mine = await statements.export(owner.client, *period)
     assert (mine["__typename"], mine["movementCount"]) == ("Statement", 0)
+
+
+LOST_ANSWER_CARD = "4000000000003030"  # the sandbox approves, then the answer is lost (docs/cards.md)
+DECLINING_CARD = "4000000000000341"    # binds; payouts are DECLINED
+
+
+async def test_a_payout_whose_answer_is_lost_is_finished_once_and_a_declined_one_goes_back(
+        server: RunningServer, new_client: Callable[..., GraphQLClient], sms_sink: SmsSink) -> None:
+    owner = await wallet_flows.wallet_user(new_client(), sms_sink, name="Shopkeeper")
+    shop = await m.make_shop(server.base_url, owner)
+    alice = await wallet_flows.funded_user(new_client(), sms_sink, "100.00", name="Alice")
+    assert (await m.pay(alice, await m.new_order(shop, "50.00")))["__typename"] == "OrderPaid"
+    lost = await wallet_flows.bind_card(owner, sms_sink, number=LOST_ANSWER_CARD)
+    try:
+        key = str(uuid.uuid4())
+        pending = await shop.client.mutate("merchantWithdraw", m.WITHDRAW, {"input": {
+            "cardId": lost, "amount": "20.00", "idempotencyKey": key}})
+        assert pending["__typename"] == "TemporarilyUnavailableError", pending
+        assert await m.merchant_balance(shop) == "30.00"  # held while the bank's answer is unknown
+        payout = await Transfer.get(kind=TransferKind.MERCHANT_PAYOUT, card_id=db_id(lost))
+        with travelling(server) as clock:
+            clock.advance(timedelta(seconds=4))  # past the reconciler's wait: the sweeper asks the bank
+            for _ in range(200):
+                await payout.refresh_from_db()
+                if payout.state != TransferState.PENDING:
+                    break
+                await asyncio.sleep(0.05)
+        assert payout.state == TransferState.COMPLETED
+        again = await shop.client.mutate("merchantWithdraw", m.WITHDRAW, {"input": {
+            "cardId": lost, "amount": "20.00", "idempotencyKey": key}})
+        assert (again["__typename"], again["transfer"]["id"]) == (
+            "MerchantWithdrawal", global_id("Transfer", payout.id))
+        assert [j.kind for j in await Journal.filter(transfer_id=payout.id).order_by("id")] == [
+            JournalKind.WITHDRAWAL_HOLD, JournalKind.WITHDRAWAL_SETTLE]
+    finally:
+        await wallet_flows.remove_card(owner, lost)
+    declining = await wallet_flows.bind_card(owner, sms_sink, number=DECLINING_CARD)
+    try:
+        refused = await shop.client.mutate("merchantWithdraw", m.WITHDRAW, {"input": {
+            "cardId": declining, "amount": "10.00", "idempotencyKey": str(uuid.uuid4())}})
+        assert refused["__typename"] == "CardDeclinedError", refused
+        assert await m.merchant_balance(shop) == "30.00"
+    finally:
+        await wallet_flows.remove_card(owner, declining)
+    assert await audit() == []
