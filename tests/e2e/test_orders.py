@@ -20,7 +20,16 @@ from starlette.routing import Route
 
 from app.ledger.audit import audit
 from app.notifications import SignatureError, signing_secret, verify
-from models import JournalKind, MerchantNotification, MerchantOrder, OrderRefund, OrderState, Transfer, TransferKind
+from models import (
+    Event,
+    JournalKind,
+    MerchantNotification,
+    MerchantOrder,
+    OrderRefund,
+    OrderState,
+    Transfer,
+    TransferKind,
+)
 from tests.support import merchants as m
 from tests.support import wallet_flows
 from tests.support.client import GraphQLClient
@@ -101,6 +110,10 @@ async def test_a_user_pays_an_order_once_and_the_shop_sees_it_paid(
     other_shop = await _shop(server, new_client, sms_sink)
     assert (await other_shop.client.gql(m.ORDER, {"id": order_id}))["order"]["__typename"] == "NotFoundError"
     assert await Transfer.filter(kind=TransferKind.ORDER_PAYMENT, payer_id=db_id(alice.user_id)).count() == 1
+    receipts = [e.payload for e in await Event.filter(user_id=db_id(alice.user_id), kind="payment.receipt")
+                .order_by("id")]
+    assert [(r["receiptKind"], r["amount"], r["balanceAfter"], r["counterpartyName"], r["transferId"])
+            for r in receipts[-1:]] == [("SENT", "30.00", "70.00", "Corner Shop", paid["transfer"]["id"])]
     assert await audit() == []
 
 
