@@ -15,6 +15,7 @@ from models.chat import (
     SupportTicket,
     TicketStatus,
 )
+from models.codes import CollectionCode
 from models.devices import ChallengePurpose, DeviceChallenge, PaymentApproval, PaymentDevice
 from models.events import Event, OutboundMessage
 from models.outside import OutsideCall
@@ -60,6 +61,7 @@ __all__ = [
     "CardRequest",
     "CardStatus",
     "ChallengePurpose",
+    "CollectionCode",
     "Contact",
     "ContactRequest",
     "ContactRequestState",
