@@ -15,6 +15,7 @@ from models.chat import (
     SupportTicket,
     TicketStatus,
 )
+from models.codes import CollectionCode
 from models.devices import ChallengePurpose, DeviceChallenge, PaymentApproval, PaymentDevice
 from models.events import Event, OutboundMessage
 from models.merchants import Merchant, MerchantKey, MerchantOrder, OrderRefund, OrderState
@@ -62,6 +63,7 @@ __all__ = [
     "CardRequest",
     "CardStatus",
     "ChallengePurpose",
+    "CollectionCode",
     "Contact",
     "ContactRequest",
     "ContactRequestState",

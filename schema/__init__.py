@@ -20,6 +20,8 @@ from strawberry.types import ExecutionContext
 from app.settings import Settings
 from schema.chat.mutations import ChatMutation
 from schema.chat.queries import ChatQuery
+from schema.codes.mutations import CodeMutation
+from schema.codes.queries import CodeQuery
 from schema.devices.mutations import DeviceMutation
 from schema.devices.queries import DeviceQuery
 from schema.extensions import (
@@ -54,7 +56,7 @@ from subscriptions.types import ALL_TYPES as STREAM_EVENT_TYPES
 
 @strawberry.type
 class Query(UserQuery, ChatQuery, WalletQuery, ContactQuery, PushQuery, SupportQuery, DeviceQuery, SocialQuery,
-            MerchantQuery):
+            MerchantQuery, CodeQuery):
     node: relay.Node | None = relay.node(description="Any object the caller may see, by global id; "
                                                      "others are indistinguishable from missing.")
 
@@ -63,7 +65,7 @@ class Query(UserQuery, ChatQuery, WalletQuery, ContactQuery, PushQuery, SupportQ
 class Mutation(UserMutation, ChatMutation, WalletMutation, CardMutation, ContactMutation,
                PushMutation, SupportMutation, AccountMutation, DeviceMutation, SocialMutation,
                AcceptanceMutation, RefundMutation, RequestReminderMutation, MerchantMutation,
-               StatementMutation):
+               StatementMutation, CodeMutation):
     pass
 
 

@@ -26,6 +26,7 @@ from app.redaction import install_log_redaction
 from app.runtime import Runtime
 from app.settings import Settings
 from schema import build_schema
+from server.codes import code_image
 from server.graphiql import GraphQLWithLocalIDE, assets_route
 from server.middleware import middleware_stack
 from server.observability import metrics_endpoint, process_exited
@@ -99,6 +100,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             Route("/readyz", readyz),
             Route("/metrics", metrics_endpoint(rt)),
             *statement_routes(rt),
+            Route("/codes/{payload}.svg", code_image(rt)),
             *([assets_route()] if settings.graphiql_enabled else []),
         ],
         middleware=middleware_stack(settings),

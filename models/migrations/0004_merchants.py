@@ -7,7 +7,7 @@ from tortoise import fields
 from tortoise.indexes import Index
 
 class Migration(migrations.Migration):
-    dependencies = [('models', '0003_merchant_notifications')]
+    dependencies = [('models', '0003_merchant_notifications'), ('models', '0003_collection_codes')]
 
     initial = False
 

@@ -334,3 +334,48 @@ async def test_a_user_finds_an_order_by_its_signed_code_and_a_forged_code_finds_
     paid = await m.pay(alice, found["id"])
     assert paid["__typename"] == "OrderPaid"
     assert await balance(alice) == "11.20"
+
+
+PAY_BY_CODE = ("mutation($input: PayByCodeInput!) { payByCode(input: $input) { __typename "
+               "... on TransferSuccess { transfer { id kind state amount { amount } memo } "
+               "wallet { balance { amount } } } "
+               "... on CollectionCodeRefusedError { reason } ... on OrderNotPayableError { reason } "
+               "... on Error { code message } } }")
+
+
+async def _pay_code(who: wallet_flows.WalletAccount, payload: str, amount: str | None, *, memo: str = "",
+                    key: str | None = None) -> dict[str, object]:
+    return await who.client.mutate("payByCode", PAY_BY_CODE, {"input": {
+        "payload": payload, "amount": amount, "memo": memo, "pin": wallet_flows.PIN,
+        "idempotencyKey": key or str(uuid.uuid4())}})
+
+
+async def test_pay_by_code_pays_a_shops_static_code_and_an_orders_code_once(
+        server: RunningServer, new_client: Callable[..., GraphQLClient], sms_sink: SmsSink) -> None:
+    shop = await _shop(server, new_client, sms_sink)
+    alice = await wallet_flows.funded_user(new_client(), sms_sink, "100.00", name="Alice")
+    static = (await shop.client.gql("{ merchant { ... on Merchant { staticCode } } }"))["merchant"]["staticCode"]
+
+    key = str(uuid.uuid4())
+    paid = await _pay_code(alice, static, "12.34", memo="table 4", key=key)
+    assert paid["__typename"] == "TransferSuccess", paid
+    assert (paid["transfer"]["kind"], paid["transfer"]["memo"], paid["wallet"]["balance"]) == (
+        "MERCHANT_PAYMENT", "table 4", {"amount": "87.66"})
+    again = await _pay_code(alice, static, "12.34", memo="table 4", key=key)
+    assert again["transfer"]["id"] == paid["transfer"]["id"]
+    assert (await _pay_code(alice, static, None))["__typename"] == "InvalidInputError"
+    assert await m.merchant_balance(shop) == "12.34"
+
+    order_id = await m.new_order(shop, "20.00")
+    code = (await shop.client.gql("query($id: ID!) { order(id: $id) { ... on Order { code } } }",
+                                  {"id": order_id}))["order"]["code"]
+    mismatch = await _pay_code(alice, code, "19.99")
+    assert (mismatch["__typename"], mismatch["reason"]) == ("CollectionCodeRefusedError", "AMOUNT_MISMATCH")
+    by_code = await _pay_code(alice, code, None)
+    assert (by_code["__typename"], by_code["transfer"]["kind"], by_code["wallet"]["balance"]) == (
+        "TransferSuccess", "ORDER_PAYMENT", {"amount": "67.66"})
+    twice = await _pay_code(alice, code, "20.00")
+    assert (twice["__typename"], twice["reason"]) == ("OrderNotPayableError", "ALREADY_PAID")
+    assert (await MerchantOrder.get(id=db_id(order_id))).state == OrderState.PAID
+    assert (await balance(alice), await m.merchant_balance(shop)) == ("67.66", "32.34")
+    assert await audit() == []
