@@ -34,6 +34,9 @@ class ErrorCode(StrEnum):
     RED_PACKET_UNAVAILABLE = "RED_PACKET_UNAVAILABLE"
     TRANSFER_NOT_PENDING = "TRANSFER_NOT_PENDING"
     REFUND_REFUSED = "REFUND_REFUSED"
+    ORDER_NOT_PAYABLE = "ORDER_NOT_PAYABLE"
+    INVALID_COLLECTION_CODE = "INVALID_COLLECTION_CODE"
+    COLLECTION_CODE_REFUSED = "COLLECTION_CODE_REFUSED"
 
 
 class DomainError(Exception):
@@ -288,3 +291,33 @@ class RefundRefused(DomainError):
         self.reason = reason
         self.remaining_minor = remaining_minor
         self.currency = currency
+
+
+class OrderNotPayable(DomainError):
+    """A merchant order that cannot be paid (any more): already paid, expired, or refunded."""
+
+    code = ErrorCode.ORDER_NOT_PAYABLE
+
+    def __init__(self, reason: str, message: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+
+
+class InvalidCollectionCode(DomainError):
+    """Not a collection code this server signed: forged, altered, truncated, or under a retired key."""
+
+    code = ErrorCode.INVALID_COLLECTION_CODE
+
+    def __init__(self) -> None:
+        super().__init__("This is not a valid collection code.")
+
+
+class CollectionCodeRefused(DomainError):
+    """A genuine code that cannot be paid this way: REVOKED, AMOUNT_MISMATCH (a fixed-amount code paid
+    with another amount) or UNSUPPORTED (a kind of payee this server cannot pay by code yet)."""
+
+    code = ErrorCode.COLLECTION_CODE_REFUSED
+
+    def __init__(self, reason: str, message: str) -> None:
+        super().__init__(message)
+        self.reason = reason

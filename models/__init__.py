@@ -15,8 +15,10 @@ from models.chat import (
     SupportTicket,
     TicketStatus,
 )
+from models.codes import CollectionCode
 from models.devices import ChallengePurpose, DeviceChallenge, PaymentApproval, PaymentDevice
 from models.events import Event, OutboundMessage
+from models.merchants import Merchant, MerchantKey, MerchantOrder, OrderRefund, OrderState
 from models.notifications import MerchantNotification
 from models.outside import OutsideCall
 from models.people import (
@@ -61,6 +63,7 @@ __all__ = [
     "CardRequest",
     "CardStatus",
     "ChallengePurpose",
+    "CollectionCode",
     "Contact",
     "ContactRequest",
     "ContactRequestState",
@@ -113,3 +116,4 @@ __all__ = [
     "VerificationCode",
     "WalletPreference",
 ]
+__all__ += ["Merchant", "MerchantKey", "MerchantOrder", "OrderRefund", "OrderState"]

@@ -20,6 +20,8 @@ from strawberry.types import ExecutionContext
 from app.settings import Settings
 from schema.chat.mutations import ChatMutation
 from schema.chat.queries import ChatQuery
+from schema.codes.mutations import CodeMutation
+from schema.codes.queries import CodeQuery
 from schema.devices.mutations import DeviceMutation
 from schema.devices.queries import DeviceQuery
 from schema.extensions import (
@@ -31,6 +33,7 @@ from schema.extensions import (
     budgeted_validation,
     log_errors,
 )
+from schema.merchants.fields import MerchantMutation, MerchantQuery
 from schema.observability import OperationMetrics
 from schema.people.account import AccountMutation
 from schema.people.contacts import ContactMutation, ContactQuery
@@ -52,7 +55,8 @@ from subscriptions.types import ALL_TYPES as STREAM_EVENT_TYPES
 
 
 @strawberry.type
-class Query(UserQuery, ChatQuery, WalletQuery, ContactQuery, PushQuery, SupportQuery, DeviceQuery, SocialQuery):
+class Query(UserQuery, ChatQuery, WalletQuery, ContactQuery, PushQuery, SupportQuery, DeviceQuery, SocialQuery,
+            MerchantQuery, CodeQuery):
     node: relay.Node | None = relay.node(description="Any object the caller may see, by global id; "
                                                      "others are indistinguishable from missing.")
 
@@ -60,7 +64,8 @@ class Query(UserQuery, ChatQuery, WalletQuery, ContactQuery, PushQuery, SupportQ
 @strawberry.type
 class Mutation(UserMutation, ChatMutation, WalletMutation, CardMutation, ContactMutation,
                PushMutation, SupportMutation, AccountMutation, DeviceMutation, SocialMutation,
-               AcceptanceMutation, RefundMutation, RequestReminderMutation, StatementMutation):
+               AcceptanceMutation, RefundMutation, RequestReminderMutation, MerchantMutation,
+               StatementMutation, CodeMutation):
     pass
 
 

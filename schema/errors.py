@@ -48,6 +48,9 @@ register_enum(DomainErrorCode, name="ErrorCode", description="Machine-readable e
     "RED_PACKET_UNAVAILABLE": "No share of this red packet for the viewer (RedPacketUnavailableError).",
     "TRANSFER_NOT_PENDING": "The transfer no longer waits for acceptance (TransferNotPendingError).",
     "REFUND_REFUSED": "The refund is refused (RefundRefusedError).",
+    "ORDER_NOT_PAYABLE": "The merchant order is already paid or has expired (OrderNotPayableError).",
+    "INVALID_COLLECTION_CODE": "Not a collection code this server signed (InvalidCollectionCodeError).",
+    "COLLECTION_CODE_REFUSED": "A genuine collection code that cannot be paid this way (CollectionCodeRefusedError).",
 })
 
 
@@ -311,3 +314,24 @@ class TransferNotPendingError(Error):
 class RefundRefusedError(Error):
     reason: str = strawberry.field(description="NOT_REFUNDABLE or EXCEEDS_REMAINING.")
     remaining: Money = strawberry.field(description="What may still be refunded of the transfer.")
+
+
+@shows(domain.OrderNotPayable)
+@strawberry.type(description="The merchant order cannot be paid; nothing moved.")
+class OrderNotPayableError(Error):
+    reason: str = strawberry.field(description="ALREADY_PAID or EXPIRED.")
+
+
+@shows(domain.InvalidCollectionCode)
+@strawberry.type(description="Not a collection code this server signed (forged, altered, truncated, or under a "
+                             "retired key); nothing moved. Ask the payee for their code again.")
+class InvalidCollectionCodeError(Error):
+    pass
+
+
+@shows(domain.CollectionCodeRefused)
+@strawberry.type(description="A genuine collection code that cannot be paid this way; nothing moved.")
+class CollectionCodeRefusedError(Error):
+    reason: str = strawberry.field(description="REVOKED (the payee revoked it: ask for their new code), "
+                                               "AMOUNT_MISMATCH (a fixed-amount code paid with another amount) "
+                                               "or UNSUPPORTED (this kind of payee cannot be paid by code yet).")

@@ -43,6 +43,7 @@ SENSITIVE_FIELDS = frozenset({
     "setPaymentPin", "changePaymentPin", "resetPaymentPin", "openWallet", "bindCard", "confirmCardBinding",
     "removeCard", "topUp", "withdraw", "sendMoney", "payRequest", "submitIdentity",
     "beginDeviceEnrolment", "finishDeviceEnrolment", "removePaymentDevice",
+    "payByCode",
 })
 @dataclass
 class _Cost:

@@ -21,6 +21,7 @@ from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_P
 from strawberry.types import ExecutionResult
 
 from app.identity import sessions
+from app.merchants import accounts as merchant_accounts
 from app.runtime import Runtime
 from schema.context import Context
 from schema.extensions import has_bad_characters
@@ -108,6 +109,8 @@ class GraphQLApp(GraphQL[Context, None]):
         auth = request.headers.get("authorization", "")
         if isinstance(request, Request) and auth[:7].lower() == "bearer ":
             ctx.session = await sessions.authenticate(self.rt, auth[7:].strip())
+        elif isinstance(request, Request) and auth[:9].lower() == "merchant ":
+            ctx.merchant = await merchant_accounts.authenticate(auth[9:].strip())
         return ctx
 
     async def on_ws_connect(self, context: Context) -> dict[str, object] | None:

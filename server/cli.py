@@ -166,6 +166,68 @@ def _make_agent(args: argparse.Namespace) -> int:
     return asyncio.run(_run_make_agent(Settings(), args.phone))
 
 
+async def _run_create_merchant(settings: Settings, name: str, owner_phone: str) -> int:
+    from app.errors import DomainError
+    from app.merchants import accounts
+
+    await Tortoise.init(config=settings.tortoise_config(), _enable_global_fallback=True)
+    try:
+        issued = await accounts.create_merchant(name=name, owner_phone=owner_phone, currency=settings.currency)
+    except DomainError as exc:
+        print(exc.message, file=sys.stderr)
+        return 1
+    finally:
+        await Tortoise.close_connections()
+    print(f"merchant {issued.merchant.id} ({issued.merchant.name}) created")
+    print(f"API key (shown once; send it as 'Authorization: Merchant <key>'): {issued.key}")
+    print(f"notification signing secret (verifies the Imwallet-Signature header): "
+          f"{_signing_secret(settings, issued.merchant.id)}")
+    return 0
+
+
+def _signing_secret(settings: Settings, merchant_id: int) -> str:
+    """Derived from the server key (app.notifications), nothing stored: the same on every call."""
+    from types import SimpleNamespace
+    from typing import cast
+
+    from app.notifications import signing_secret
+    from app.runtime import Runtime
+    from app.security.keyed import Keyring
+
+    keys = SimpleNamespace(keyring=Keyring(settings.key_bytes, settings.previous_key_bytes))
+    return signing_secret(cast(Runtime, keys), merchant_id)  # it reads the keyring only
+
+
+def _create_merchant(args: argparse.Namespace) -> int:
+    return asyncio.run(_run_create_merchant(Settings(), args.name, args.owner_phone))
+
+
+async def _run_merchant_key(settings: Settings, action: str, merchant_id: int) -> int:
+    from app.clock import Clock
+    from app.errors import DomainError
+    from app.merchants import accounts
+
+    now = Clock(settings.clock_offset_seconds).now()
+    await Tortoise.init(config=settings.tortoise_config(), _enable_global_fallback=True)
+    try:
+        if action == "rotate":
+            key = await accounts.rotate_key(merchant_id, now=now)
+            print(f"new API key for merchant {merchant_id} (shown once; older keys no longer work): {key}")
+        else:
+            revoked = await accounts.revoke_keys(merchant_id, now=now)
+            print(f"merchant {merchant_id}: {revoked} key(s) revoked; it has no working key now")
+    except DomainError as exc:
+        print(exc.message, file=sys.stderr)
+        return 1
+    finally:
+        await Tortoise.close_connections()
+    return 0
+
+
+def _merchant_key(args: argparse.Namespace) -> int:
+    return asyncio.run(_run_merchant_key(Settings(), args.action, args.merchant))
+
+
 async def _run_demo(settings: Settings, base_url: str) -> int:
     from app.demo import describe, run_demo
     from app.runtime import Runtime
@@ -259,6 +321,15 @@ def build_parser() -> argparse.ArgumentParser:
                                 "support queue and ticket threads, nothing else of other users")
     agent.add_argument("--phone", required=True)
     agent.set_defaults(func=_make_agent)
+    merchant = sub.add_parser("create-merchant", help="create a merchant owned by a registered user (by phone) "
+                                                      "with a wallet of its own; prints its API key once")
+    merchant.add_argument("--name", required=True)
+    merchant.add_argument("--owner-phone", required=True)
+    merchant.set_defaults(func=_create_merchant)
+    merchant_key = sub.add_parser("merchant-key", help="rotate (new key, old ones stop) or revoke a merchant's keys")
+    merchant_key.add_argument("action", choices=["rotate", "revoke"])
+    merchant_key.add_argument("--merchant", type=int, required=True, help="the merchant's number")
+    merchant_key.set_defaults(func=_merchant_key)
     demo = sub.add_parser("demo", help="fill the database with two ready demo users (wallet, card, balance, "
                                        "chats, a transfer, a request) and print their tokens for GraphiQL")
     demo.add_argument("--base-url", default="http://127.0.0.1:8000", help="where the server will answer")

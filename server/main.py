@@ -14,6 +14,8 @@ from tortoise import Tortoise
 from tortoise.contrib.starlette import RegisterTortoise
 
 from app.mail.delivery import DeliveryWorker
+from app.merchants import orders as merchant_orders
+from app.merchants import settlement as merchant_settlement
 from app.notifications.delivery import NotificationWorker
 from app.payments.acceptance import expire_due, remind_due
 from app.payments.reconciler import Reconciler
@@ -24,6 +26,7 @@ from app.redaction import install_log_redaction
 from app.runtime import Runtime
 from app.settings import Settings
 from schema import build_schema
+from server.codes import code_image
 from server.graphiql import GraphQLWithLocalIDE, assets_route
 from server.middleware import middleware_stack
 from server.observability import metrics_endpoint, process_exited
@@ -58,7 +61,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
             reconciler.start()
             push = PushDispatcher(rt)
             await push.start()
-            sweeper = Sweeper(rt, [return_expired, remind_due, expire_due])
+            sweeper = Sweeper(rt, [return_expired, remind_due, expire_due, merchant_orders.expire_due,
+                                   merchant_settlement.settle_stale])
             sweeper.start()
             notifications = NotificationWorker(rt)
             rt.notify_waker = notifications
@@ -96,6 +100,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             Route("/readyz", readyz),
             Route("/metrics", metrics_endpoint(rt)),
             *statement_routes(rt),
+            Route("/codes/{payload}.svg", code_image(rt)),
             *([assets_route()] if settings.graphiql_enabled else []),
         ],
         middleware=middleware_stack(settings),

@@ -83,6 +83,33 @@ CHECKS: tuple[tuple[str, str], ...] = (
         SELECT r.refund_transfer_id, r.amount_minor, NULL FROM transfer_refunds r
         WHERE NOT EXISTS (SELECT 1 FROM journals j
                           WHERE j.transfer_id = r.refund_transfer_id AND j.kind = 'REFUND')"""),
+    # Merchants (issue 12): their wallets, their orders' payments and refunds.
+    ("a merchant wallet is negative, or a merchant has no merchant wallet", """
+        SELECT m.id AS merchant_id, a.id AS account_id, a.kind, a.balance_minor FROM merchants m
+        JOIN ledger_accounts a ON a.id = m.account_id
+        WHERE a.kind <> 'MERCHANT_WALLET' OR a.balance_minor < 0"""),
+    ("an order's refunds exceed its payment, or its refunded total is not the sum of its refunds", """
+        SELECT o.id AS order_id, o.amount_minor, o.refunded_minor, COALESCE(SUM(r.amount_minor), 0) AS refunds
+        FROM merchant_orders o LEFT JOIN merchant_order_refunds r ON r.order_id = o.id
+        GROUP BY o.id, o.amount_minor, o.refunded_minor
+        HAVING COALESCE(SUM(r.amount_minor), 0) > o.amount_minor
+            OR COALESCE(SUM(r.amount_minor), 0) <> o.refunded_minor"""),
+    ("a paid order has no completed payment of its amount, or an unpaid one has a payment", """
+        SELECT o.id AS order_id, o.state, o.payment_transfer_id FROM merchant_orders o
+        LEFT JOIN transfers t ON t.id = o.payment_transfer_id
+        WHERE (o.state IN ('PAID', 'REFUNDED') AND (t.id IS NULL OR t.kind <> 'ORDER_PAYMENT'
+               OR t.state <> 'COMPLETED' OR t.amount_minor <> o.amount_minor OR t.payer_id <> o.payer_id))
+           OR (o.state NOT IN ('PAID', 'REFUNDED') AND o.payment_transfer_id IS NOT NULL)
+        UNION ALL
+        SELECT NULL, 'ORPHAN', t.id FROM transfers t
+        WHERE t.kind = 'ORDER_PAYMENT' AND NOT EXISTS (SELECT 1 FROM merchant_orders o
+                                                       WHERE o.payment_transfer_id = t.id)"""),
+    ("an order refund is not one completed refund transfer with its journal", """
+        SELECT r.id AS refund_id, r.transfer_id FROM merchant_order_refunds r
+        LEFT JOIN transfers t ON t.id = r.transfer_id
+        WHERE t.id IS NULL OR t.kind <> 'ORDER_REFUND' OR t.amount_minor <> r.amount_minor
+           OR NOT EXISTS (SELECT 1 FROM journals j
+                          WHERE j.transfer_id = r.transfer_id AND j.kind = 'MERCHANT_REFUND')"""),
 )
 
 

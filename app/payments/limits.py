@@ -22,14 +22,17 @@ def day_start(now: datetime | None = None) -> datetime:
 # Money out of a wallet, for the daily limit: transfers to people (held for acceptance included),
 # red packets funded, refunds sent, and withdrawals (pending ones: their amount is held). A refused
 # payout or a returned transfer is not. The PostgreSQL gate query in transfers.py says the same in SQL.
+# Payments to shops (an order, or a merchant's static code) are money out of the payer's wallet too.
 MONEY_OUT_SQL = ("((t.kind = 'P2P' AND t.state IN ('COMPLETED', 'AWAITING_ACCEPTANCE')) "
-                 "OR (t.kind IN ('RED_PACKET', 'REFUND') AND t.state = 'COMPLETED') "
+                 "OR (t.kind IN ('RED_PACKET', 'REFUND', 'ORDER_PAYMENT', 'MERCHANT_PAYMENT') "
+                 "AND t.state = 'COMPLETED') "
                  "OR (t.kind = 'WITHDRAWAL' AND t.state IN ('PENDING', 'COMPLETED')))")
 
 
 def _money_out(*, to_people_only: bool = False) -> Q:
     out = (Q(kind=TransferKind.P2P, state__in=[TransferState.COMPLETED, TransferState.AWAITING_ACCEPTANCE])
-           | Q(kind__in=[TransferKind.RED_PACKET, TransferKind.REFUND], state=TransferState.COMPLETED))
+           | Q(kind__in=[TransferKind.RED_PACKET, TransferKind.REFUND, TransferKind.ORDER_PAYMENT,
+                         TransferKind.MERCHANT_PAYMENT], state=TransferState.COMPLETED))
     if not to_people_only:
         out |= Q(kind=TransferKind.WITHDRAWAL, state__in=[TransferState.PENDING, TransferState.COMPLETED])
     return out

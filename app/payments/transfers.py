@@ -88,6 +88,7 @@ class Order:
     request_id: int | None = None
     stepped_up: bool = False
     device: approval.Assertion | None = None
+    reach: reach.Reach = reach.Reach.TRANSFER  # CODE_PAYMENT: the payee's own code consents (app/codes/pay.py)
 
     @property
     def approval(self) -> approval.Payment:
@@ -179,8 +180,8 @@ async def _transaction(rt: Runtime, conn: BaseDBAsyncClient, o: Order, extra: At
         if not await User.filter(id=o.payee_id).exists():
             raise NotFound("user")
         raise RecipientUnavailable("NO_WALLET", "This person has not opened a wallet yet.")
-    if not (gate.reachable if gate.reachable is not None
-            else await reach.allowed(o.payer.id, o.payee_id, reach.Reach.TRANSFER)):
+    if not (gate.reachable if gate.reachable is not None and o.reach == reach.Reach.TRANSFER
+            else await reach.allowed(o.payer.id, o.payee_id, o.reach)):
         raise NotReachable()
     streams: set[int] = set(await extra.before(conn)) if extra is not None else set()
     if mine.account.balance_minor < o.amount_minor:

@@ -21,6 +21,7 @@ class Reach(StrEnum):
     CONTACT_REQUEST = "contact_request"  # allowed under CONTACTS (that is how one becomes a contact)
     PAYMENT_REQUEST = "payment_request"  # a request for money in a direct chat: also a message
     FIND_BY_PHONE = "find_by_phone"      # findUser and every other lookup by phone number
+    CODE_PAYMENT = "code_payment"        # paying the payee's own collection code: their consent, only a block refuses
 
 
 async def allowed(sender_id: int, target_id: int, action: Reach) -> bool:
@@ -29,6 +30,8 @@ async def allowed(sender_id: int, target_id: int, action: Reach) -> bool:
         return True
     if await Block.exists(blocker_id=target_id, blocked_id=sender_id):
         return False
+    if action == Reach.CODE_PAYMENT:
+        return True
     audiences = set(_audiences(await PrivacySettings.get_or_none(user_id=target_id), action))
     if Audience.NOBODY in audiences:
         return False

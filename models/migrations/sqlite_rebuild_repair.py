@@ -25,12 +25,12 @@ async def repair(apps: Any, schema_editor: Any) -> None:
     import models
     from tortoise.models import Model
 
-    _, rows = await client.execute_query("SELECT name FROM sqlite_master WHERE type = 'table'")
-    tables = {row["name"] for row in rows}
+    # Models added after this migration have no table yet: their own later migration creates it, indexes too.
+    tables = await client.execute_query_dict("SELECT name FROM sqlite_master WHERE type = 'table'")
+    existing = {r["name"] for r in tables}
     for model in vars(models).values():
-        # Models of later migrations have no table yet: their own migrations make their indexes.
         if isinstance(model, type) and issubclass(model, Model) and model is not Model \
-                and model._meta.db_table in tables:
+                and model._meta.db_table in existing:
             for statement in _index_statements(model):
                 await client.execute_script(statement)
     from models import wallet

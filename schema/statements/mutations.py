@@ -79,9 +79,15 @@ ExportStatementResult = Annotated[
 @strawberry.type
 class StatementMutation:
     @strawberry.mutation(description="A signed statement of your wallet over a period: every movement with the "
-                                     "balance after it, opening and closing balances, as CSV or PDF.")
+                                     "balance after it, opening and closing balances, as CSV or PDF. With a "
+                                     "merchant key: the merchant's wallet.")
     @errors_as_data
     async def export_statement(self, info: Info, input: ExportStatementInput) -> ExportStatementResult:
+        merchant = info.context.merchant
+        if merchant is not None:  # a merchant key: the statement of the merchant's own wallet
+            issued = await service.export(info.context.rt, merchant.account_id, input.period_from, input.period_to,
+                                          input.format, holder=merchant.name)
+            return Statement.of(issued)
         viewer = info.context.require_viewer()
         issued = await service.export_for_user(info.context.rt, viewer, input.period_from, input.period_to,
                                                input.format)

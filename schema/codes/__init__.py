@@ -1,0 +1,1 @@
+"""Collection codes in the API: a user's codes, and paying one."""
