@@ -24,6 +24,7 @@ from models import PaymentPin, Transfer
 from tests.support import acceptance, chat, databases, people
 from tests.support import codes as cc
 from tests.support import wallet_flows as wf
+from tests.support.authenticator import SoftAuthenticator
 from tests.support.client import GraphQLClient
 from tests.support.server import RunningServer
 from tests.support.sinks import SmsSink
@@ -237,6 +238,43 @@ async def test_without_a_pin_the_payment_asks_for_one_and_moves_nothing(
     poor = await cc.pay(alice, payload, "100.01")
     assert poor["__typename"] == "InsufficientFundsError"
     assert await wf.ledger_snapshot() == snapshot
+
+
+DEVICE_PAY = ("mutation($input: PayByCodeInput!) { payByCode(input: $input) { __typename "
+              "... on TransferSuccess { transfer { id approvedByDevice { name } } wallet { balance { amount } } } "
+              "... on VerificationRequiredError { missing { name } deviceChallenge } "
+              "... on ApprovalRejectedError { attemptsLeft } ... on Error { code message } } }")
+ENROL = "mutation { beginDeviceEnrolment { __typename ... on DeviceEnrolmentOptions { options } } }"
+FINISH = ("mutation($input: FinishDeviceEnrolmentInput!) { finishDeviceEnrolment(input: $input) { __typename "
+          "... on DeviceEnrolled { device { id } } ... on Error { code message } } }")
+
+
+async def test_a_device_approves_a_code_payment_for_that_payment_only(
+        new_client: Callable[..., GraphQLClient], sms_sink: SmsSink) -> None:
+    alice, bob = await _pair(new_client, sms_sink)
+    phone_key = SoftAuthenticator()
+    begun = await alice.client.mutate("beginDeviceEnrolment", ENROL)
+    done = await alice.client.mutate("finishDeviceEnrolment", FINISH, {"input": {
+        "credential": phone_key.create(begun["options"]), "deviceName": "Alice's phone", "pin": wf.PIN}})
+    assert done["__typename"] == "DeviceEnrolled", done
+    payload, key = (await cc.my_code(bob))["payload"], str(uuid.uuid4())
+
+    def pay(amount: str, assertion: str | None) -> dict[str, Any]:
+        return {"input": {"payload": payload, "amount": amount, "idempotencyKey": key,
+                          "approval": {"deviceAssertion": assertion} if assertion else None}}
+
+    asked = await alice.client.mutate("payByCode", DEVICE_PAY, pay("6.00", None))
+    assert asked["__typename"] == "VerificationRequiredError", asked
+    assert {m["name"] for m in asked["missing"]} == {"PAYMENT_PIN", "DEVICE_APPROVAL"}
+    signed = phone_key.get(asked["deviceChallenge"])
+    other = await alice.client.mutate("payByCode", DEVICE_PAY, pay("7.00", signed))  # approved 6.00, not 7.00
+    assert other["__typename"] == "ApprovalRejectedError", other
+    assert await wf.balance(bob) == "0.00"
+    asked = await alice.client.mutate("payByCode", DEVICE_PAY, pay("6.00", None))
+    paid = await alice.client.mutate("payByCode", DEVICE_PAY, pay("6.00", phone_key.get(asked["deviceChallenge"])))
+    assert paid["__typename"] == "TransferSuccess", paid
+    assert paid["transfer"]["approvedByDevice"] == {"name": "Alice's phone"}
+    assert await wf.balance(bob) == "6.00"
 
 
 @pytest.mark.postgres
