@@ -7,10 +7,11 @@ from tortoise.models import Model
 
 
 class CollectionCode(Model):
-    """A code that pays its owner (or with merchant_id the merchant). Its payload is not stored but
-    signed again from this row whenever shown, under the current key. A NULL amount is a static code,
-    the payer fills the amount in. static_key is set only on a live static code (one per payee, unique)
-    and cleared when it is revoked."""
+    """A code that pays its owner, or with merchant_id the merchant, until it is revoked.
+
+    Its payload is not stored but signed again from this row whenever shown, under the current key.
+    A NULL amount is a static code (the payer fills the amount in). static_key is set only on a live
+    static code (one per payee, unique) and cleared when it is revoked."""
 
     id = fields.BigIntField(primary_key=True)
     owner_id = fields.BigIntField(description="the user who issued the code")

@@ -22,7 +22,7 @@ class Migration(migrations.Migration):
                 ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
                 ('revoked_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
             ],
-            options={'table': 'collection_codes', 'app': 'models', 'indexes': [Index(fields=['owner_id', 'revoked_at'])], 'pk_attr': 'id', 'table_description': 'A code that pays its owner (or with merchant_id the merchant). Its payload is not stored but'},
+            options={'table': 'collection_codes', 'app': 'models', 'indexes': [Index(fields=['owner_id', 'revoked_at'])], 'pk_attr': 'id', 'table_description': 'A code that pays its owner, or with merchant_id the merchant, until it is revoked.'},
             bases=['Model'],
         ),
     ]

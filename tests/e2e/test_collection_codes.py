@@ -10,6 +10,7 @@ import re
 import uuid
 import xml.etree.ElementTree as ET
 from collections.abc import AsyncIterator, Callable
+from datetime import datetime
 from typing import Any
 
 import httpx
@@ -23,6 +24,7 @@ from models import PaymentPin, Transfer
 from tests.support import acceptance, chat, databases, people
 from tests.support import codes as cc
 from tests.support import wallet_flows as wf
+from tests.support.authenticator import SoftAuthenticator
 from tests.support.client import GraphQLClient
 from tests.support.server import RunningServer
 from tests.support.sinks import SmsSink
@@ -221,6 +223,81 @@ async def test_a_replayed_key_pays_once(new_client: Callable[..., GraphQLClient]
     # The same key and amount for sendMoney is another request, not this one.
     assert (await wf.send(alice, bob, amount="8.00", memo="x", key=key))["__typename"] == "IdempotencyConflictError"
     assert await wf.balance(alice) == "92.00"
+
+
+async def test_without_a_pin_the_payment_asks_for_one_and_moves_nothing(
+        new_client: Callable[..., GraphQLClient], sms_sink: SmsSink) -> None:
+    alice, bob = await _pair(new_client, sms_sink)
+    payload = (await cc.my_code(bob))["payload"]
+    snapshot = await wf.ledger_snapshot()
+    asked = await cc.pay(alice, payload, "1.00", pin=None)
+    assert (asked["__typename"], asked["missing"]) == ("VerificationRequiredError",
+                                                        [{"name": "PAYMENT_PIN", "purpose": None}])
+    wrong = await cc.pay(alice, payload, "1.00", pin=wf.OTHER_PIN)
+    assert (wrong["__typename"], wrong["attemptsLeft"]) == ("InvalidPinError", 4)
+    poor = await cc.pay(alice, payload, "100.01")
+    assert poor["__typename"] == "InsufficientFundsError"
+    assert await wf.ledger_snapshot() == snapshot
+
+
+DEVICE_PAY = ("mutation($input: PayByCodeInput!) { payByCode(input: $input) { __typename "
+              "... on TransferSuccess { transfer { id approvedByDevice { name } } wallet { balance { amount } } } "
+              "... on VerificationRequiredError { missing { name } deviceChallenge } "
+              "... on ApprovalRejectedError { attemptsLeft } ... on Error { code message } } }")
+ENROL = "mutation { beginDeviceEnrolment { __typename ... on DeviceEnrolmentOptions { options } } }"
+FINISH = ("mutation($input: FinishDeviceEnrolmentInput!) { finishDeviceEnrolment(input: $input) { __typename "
+          "... on DeviceEnrolled { device { id } } ... on Error { code message } } }")
+
+
+async def test_a_device_approves_a_code_payment_for_that_payment_only(
+        new_client: Callable[..., GraphQLClient], sms_sink: SmsSink) -> None:
+    alice, bob = await _pair(new_client, sms_sink)
+    phone_key = SoftAuthenticator()
+    begun = await alice.client.mutate("beginDeviceEnrolment", ENROL)
+    done = await alice.client.mutate("finishDeviceEnrolment", FINISH, {"input": {
+        "credential": phone_key.create(begun["options"]), "deviceName": "Alice's phone", "pin": wf.PIN}})
+    assert done["__typename"] == "DeviceEnrolled", done
+    payload, key = (await cc.my_code(bob))["payload"], str(uuid.uuid4())
+
+    def pay(amount: str, assertion: str | None) -> dict[str, Any]:
+        return {"input": {"payload": payload, "amount": amount, "idempotencyKey": key,
+                          "approval": {"deviceAssertion": assertion} if assertion else None}}
+
+    asked = await alice.client.mutate("payByCode", DEVICE_PAY, pay("6.00", None))
+    assert asked["__typename"] == "VerificationRequiredError", asked
+    assert {m["name"] for m in asked["missing"]} == {"PAYMENT_PIN", "DEVICE_APPROVAL"}
+    signed = phone_key.get(asked["deviceChallenge"])
+    other = await alice.client.mutate("payByCode", DEVICE_PAY, pay("7.00", signed))  # approved 6.00, not 7.00
+    assert other["__typename"] == "ApprovalRejectedError", other
+    assert await wf.balance(bob) == "0.00"
+    asked = await alice.client.mutate("payByCode", DEVICE_PAY, pay("6.00", None))
+    paid = await alice.client.mutate("payByCode", DEVICE_PAY, pay("6.00", phone_key.get(asked["deviceChallenge"])))
+    assert paid["__typename"] == "TransferSuccess", paid
+    assert paid["transfer"]["approvedByDevice"] == {"name": "Alice's phone"}
+    assert await wf.balance(bob) == "6.00"
+
+
+@pytest.mark.postgres
+async def test_a_revocation_racing_payments_lets_none_through_after_it(
+        new_client: Callable[..., GraphQLClient], sms_sink: SmsSink) -> None:
+    alice, bob = await _pair(new_client, sms_sink)
+    code = await cc.my_code(bob)
+    racing = [asyncio.create_task(cc.pay(alice, code["payload"], "1.00")) for _ in range(20)]
+    await asyncio.sleep(0.05)
+    revoked = await cc.revoke(bob, code["id"])
+    assert revoked["__typename"] == "CollectionCodeSuccess"
+    after = await asyncio.gather(*(cc.pay(alice, code["payload"], "1.00") for _ in range(5)))
+    assert [a.get("reason") for a in after] == ["REVOKED"] * 5
+    answers = await asyncio.gather(*racing)
+    assert {a["__typename"] for a in answers} <= {"TransferSuccess", "CollectionCodeRefusedError"}
+    paid = [a for a in answers if a["__typename"] == "TransferSuccess"]
+    assert all(a["reason"] == "REVOKED" for a in answers if a not in paid)
+    assert await wf.balance(bob) == f"{len(paid)}.00"
+    assert await wf.balance(alice) == f"{100 - len(paid)}.00"
+    revoked_at = datetime.fromisoformat(revoked["collectionCode"]["revokedAt"])
+    for a in paid:  # every payment that went through was made before the revocation
+        made = await Transfer.get(id=wf.db_id(a["transfer"]["id"]))
+        assert made.created_at <= revoked_at
 
 
 def _decoded(svg_text: str) -> str:
