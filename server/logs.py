@@ -50,8 +50,25 @@ class _JSONLines(structlog.stdlib.ProcessorFormatter):
         return json.dumps(event, default=repr)
 
 
+def lean_records() -> None:
+    """Records without what no format here prints: the caller's file/line/function (a walk up the
+    stack for every record), the thread and process names (logging's documented "Optimization"
+    switches). Called by the formatters' factories, so it holds in every worker that logs."""
+    logging._srcfile = None
+    logging.logThreads = False
+    logging.logProcesses = False
+    logging.logMultiprocessing = False
+
+
+def text_formatter() -> logging.Formatter:
+    """Development's text lines: TEXT_FORMAT (time, level, logger, request id, message)."""
+    lean_records()
+    return logging.Formatter(TEXT_FORMAT)
+
+
 def json_formatter() -> logging.Formatter:
     """One JSON object per line: event (the message), level, logger, timestamp, request_id, exception."""
+    lean_records()
     return _JSONLines(
         foreign_pre_chain=[structlog.stdlib.add_log_level, structlog.stdlib.add_logger_name,
                            structlog.processors.TimeStamper(fmt="iso", utc=True), _request_id],
@@ -69,7 +86,7 @@ def log_config(settings: Settings) -> dict[str, Any]:
         "version": 1,
         "disable_existing_loggers": False,
         "filters": {"request_id": {"()": "asgi_correlation_id.CorrelationIdFilter", "default_value": "-"}},
-        "formatters": {"json": {"()": "server.logs.json_formatter"}, "text": {"format": TEXT_FORMAT}},
+        "formatters": {"json": {"()": "server.logs.json_formatter"}, "text": {"()": "server.logs.text_formatter"}},
         "handlers": {"default": handler},
         "root": {"handlers": ["default"], "level": settings.log_level.upper()},
         "loggers": {"uvicorn": passthrough, "uvicorn.error": passthrough, "uvicorn.access": passthrough},
