@@ -8,12 +8,7 @@ from typing import Any
 import strawberry
 from graphql import GraphQLError
 from strawberry import relay
-from strawberry.extensions import (
-    AddValidationRules,
-    DisableIntrospection,
-    MaxTokensLimiter,
-    SchemaExtension,
-)
+from strawberry.extensions import SchemaExtension
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
@@ -24,17 +19,8 @@ from schema.codes.mutations import CodeMutation
 from schema.codes.queries import CodeQuery
 from schema.devices.mutations import DeviceMutation
 from schema.devices.queries import DeviceQuery
-from schema.extensions import (
-    Budget,
-    CleanVariables,
-    MaskUnexpectedErrors,
-    NoBadCharacters,
-    SafeParserCache,
-    budgeted_validation,
-    log_errors,
-)
+from schema.extensions import Budget, log_errors, request_pipeline
 from schema.merchants.fields import MerchantMutation, MerchantQuery
-from schema.observability import OperationMetrics
 from schema.people.account import AccountMutation
 from schema.people.contacts import ContactMutation, ContactQuery
 from schema.people.push import PushMutation, PushQuery
@@ -82,19 +68,13 @@ def build_schema(settings: Settings) -> strawberry.Schema:
     # strawberry's depth and alias limiters re-expanded every spread (exponential in a 1 KB document).
     budget = Budget(max_depth=settings.max_query_depth, max_aliases=settings.max_aliases,
                     max_fields=settings.max_expanded_fields, max_directives=settings.max_directives)
-    # Built once here so its caches (keyed by document and rules) serve every request.
-    validation = budgeted_validation(budget, maxsize=512)
+    # One extension for every stage (the token limit, the extra rules, the cached parse, the budget and
+    # the cached validation, the variables check, metrics, masking): strawberry pays per hook per
+    # extension per request. Built once here so its caches serve every request.
     extensions: list[Callable[[], SchemaExtension] | type[SchemaExtension]] = [
-        lambda: MaxTokensLimiter(max_token_count=settings.max_tokens),
-        lambda: AddValidationRules([NoBadCharacters]),
-        CleanVariables,
-        MaskUnexpectedErrors,
-        lambda: SafeParserCache(maxsize=512),
-        validation,
-        OperationMetrics,
+        request_pipeline(budget, max_tokens=settings.max_tokens, introspection=settings.introspection_enabled,
+                         maxsize=512),
     ]
-    if not settings.introspection_enabled:
-        extensions.append(DisableIntrospection)
     return Schema(query=Query, mutation=Mutation, subscription=Subscription,
                   types=STREAM_EVENT_TYPES, extensions=extensions,
                   config=StrawberryConfig(disable_field_suggestions=True, scalar_map=SCALAR_MAP))

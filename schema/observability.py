@@ -1,13 +1,10 @@
-"""Counts every GraphQL operation for /metrics: its type, the root fields it selects, its outcome."""
+"""Counts every GraphQL operation for /metrics: its type, the root fields it selects, its outcome
+(called by schema.extensions.RequestPipeline when an operation ends)."""
 
 from __future__ import annotations
 
-import time
-from collections.abc import Iterator
-
 from graphql import FieldNode, GraphQLError, OperationDefinitionNode
-from strawberry.extensions import SchemaExtension
-from strawberry.types.graphql import OperationType
+from strawberry.types import ExecutionContext
 
 from app import metrics
 from app.errors import DomainError
@@ -15,39 +12,18 @@ from app.errors import DomainError
 MAX_NAMED_FIELDS = 3
 
 
-class OperationMetrics(SchemaExtension):
-    """Listed after MaskUnexpectedErrors, so it sees the errors before they are masked."""
-
-    _subscription = False
-
-    def on_execute(self) -> Iterator[None]:
-        # For a subscription this runs once, when it starts; on_operation ends when it ends.
-        if self.execution_context.operation_type == OperationType.SUBSCRIPTION:
-            self._subscription = True
-            metrics.subscription_started()
-        yield
-
-    def on_operation(self) -> Iterator[None]:
-        started = time.perf_counter()
-        try:
-            yield
-        finally:
-            if self._subscription:
-                metrics.subscription_ended()
-            self._count(time.perf_counter() - started)
-
-    def _count(self, seconds: float) -> None:
-        ctx = self.execution_context
-        try:
-            kind = ctx.operation_type.value
-        except RuntimeError:  # no document, or no operation of that name
-            kind = "unknown"
-        errors = ctx.pre_execution_errors or (ctx.result.errors if ctx.result else None) or []
-        failed = any(e.original_error is not None and not isinstance(e.original_error, GraphQLError | DomainError)
-                     for e in errors)
-        outcome = "failed" if failed else "rejected" if errors else "ok"
-        metrics.operation_done(kind, _root_fields(ctx.graphql_document, ctx.operation_name), outcome,
-                               None if kind == "subscription" else seconds)
+def count_operation(ctx: ExecutionContext, seconds: float) -> None:
+    """One operation done: its type, root fields and outcome, judged on the errors before masking."""
+    try:
+        kind = ctx.operation_type.value
+    except RuntimeError:  # no document, or no operation of that name
+        kind = "unknown"
+    errors = ctx.pre_execution_errors or (ctx.result.errors if ctx.result else None) or []
+    failed = any(e.original_error is not None and not isinstance(e.original_error, GraphQLError | DomainError)
+                 for e in errors)
+    outcome = "failed" if failed else "rejected" if errors else "ok"
+    metrics.operation_done(kind, _root_fields(ctx.graphql_document, ctx.operation_name), outcome,
+                           None if kind == "subscription" else seconds)
 
 
 def _root_fields(document: object, operation_name: str | None) -> str:

@@ -59,6 +59,20 @@ def _refuse_constant(name: str) -> object:
     raise ValueError(f"{name} is not JSON")  # Python's json would accept NaN and Infinity
 
 
+# Built once: json.loads / json.dumps with any keyword build a new decoder / encoder on every call.
+_DECODER = json.JSONDecoder(parse_constant=_refuse_constant)
+_ENCODER = json.JSONEncoder(separators=(",", ":"))  # strawberry's encode_json, compact
+
+
+def _loads(data: str | bytes) -> Any:
+    """json.loads(data, parse_constant=_refuse_constant) with the decoder built once."""
+    if isinstance(data, bytes | bytearray):
+        data = data.decode(json.detect_encoding(data), "surrogatepass")  # as json.loads decodes bytes
+    elif data.startswith("\ufeff"):
+        raise json.JSONDecodeError("Unexpected UTF-8 BOM (decode using utf-8-sig)", data, 0)
+    return _DECODER.decode(data)
+
+
 def wants_graphql_response_json(accept: str) -> bool:
     """GraphQL over HTTP: the new media type when the client lists it before application/json."""
     accept = accept.lower()
@@ -165,7 +179,7 @@ class GraphQLApp(GraphQL[Context, None]):
         if text_too_deep(data):
             raise json.JSONDecodeError(f"nested deeper than {MAX_JSON_DEPTH} levels", "", 0)
         try:
-            return json.loads(data, parse_constant=_refuse_constant)
+            return _loads(data)
         except (ValueError, RecursionError) as exc:
             raise json.JSONDecodeError(str(exc)[:100], "", 0) from None
 
@@ -174,7 +188,7 @@ class GraphQLApp(GraphQL[Context, None]):
             raise RequestRefused(400, f"JSON nested deeper than {MAX_JSON_DEPTH} levels is refused.",
                                  "JSON_TOO_DEEP")
         try:
-            parsed = json.loads(data, parse_constant=_refuse_constant)
+            parsed = _loads(data)
         except (ValueError, UnicodeDecodeError) as exc:
             raise RequestRefused(400, "Unable to parse request body as JSON", "BAD_REQUEST") from exc
         if isinstance(parsed, list):
@@ -187,6 +201,9 @@ class GraphQLApp(GraphQL[Context, None]):
             raise RequestRefused(400, "The request contains a NUL byte or an unpaired surrogate.",
                                  "BAD_USER_INPUT")
         return parsed
+
+    def encode_json(self, data: object) -> str:
+        return _ENCODER.encode(data)
 
     async def get_sub_response(self, request: Request | WebSocket) -> Response:
         sub = _NegotiatedResponse()

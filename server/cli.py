@@ -43,9 +43,16 @@ def _serve(args: argparse.Namespace) -> int:
               file=sys.stderr)
         return 2
     with _metrics_across_workers(args.workers):
+        # uvloop and httptools (uvicorn[standard]) named, not "auto": a missing wheel fails the start
+        # instead of serving on asyncio's loop and the pure-Python h11 parser at a fraction of the speed.
         uvicorn.run("server.main:app", host=args.host, port=args.port, workers=args.workers, lifespan="on",
+                    loop="uvloop", http="httptools",
                     ws_max_size=settings.max_body_bytes, proxy_headers=True, log_config=log_config(settings),
-                    timeout_graceful_shutdown=10)  # a deploy is not held by long-lived sockets
+                    timeout_graceful_shutdown=10,  # a deploy is not held by long-lived sockets
+                    # uvicorn's supervisor pings each worker and kills one silent for 5 s; a worker still
+                    # importing the app (6-15 s on a loaded 2-core machine) was killed and respawned in a
+                    # loop, so --workers 2 never served. A hung worker is still replaced, after 30 s.
+                    timeout_worker_healthcheck=30)
     return 0
 
 

@@ -1,54 +1,26 @@
-"""Refuse oversized request bodies before anything reads them."""
+"""Refuse oversized request bodies before anything reads them (applied by server.middleware.EdgeGuards)."""
 
 from __future__ import annotations
 
 import json
 
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Scope, Send
 
 
 class BodyTooLarge(Exception):
     pass
 
 
-class BodySizeLimit:
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
-        self.app = app
-        self.max_bytes = max_bytes
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        declared = dict(scope["headers"]).get(b"content-length")
-        if declared is not None and (not declared.isdigit() or int(declared) > self.max_bytes):
-            await _refuse(send, self.max_bytes)
-            return
-        seen = 0
-        started = False
-
-        async def counting_receive() -> Message:
-            nonlocal seen
-            message = await receive()
-            if message["type"] == "http.request":
-                seen += len(message.get("body", b""))
-                if seen > self.max_bytes:
-                    raise BodyTooLarge()
-            return message
-
-        async def tracking_send(message: Message) -> None:
-            nonlocal started
-            started = started or message["type"] == "http.response.start"
-            await send(message)
-
-        try:
-            await self.app(scope, counting_receive, tracking_send)
-        except BodyTooLarge:
-            if not started:
-                await _refuse(send, self.max_bytes)
+def declared_too_large(scope: Scope, max_bytes: int) -> bool:
+    """A Content-Length that is not a number or above the limit: refused before the body is read."""
+    declared = None
+    for name, value in scope["headers"]:
+        if name == b"content-length":
+            declared = value  # the last one counts, as before
+    return declared is not None and (not declared.isdigit() or int(declared) > max_bytes)
 
 
-async def _refuse(send: Send, max_bytes: int) -> None:
+async def refuse_too_large(send: Send, max_bytes: int) -> None:
     # Shaped like a GraphQL request error so a client handles every refusal the same way.
     body = json.dumps({"errors": [{"message": f"Request body larger than {max_bytes} bytes.",
                                    "extensions": {"code": "PAYLOAD_TOO_LARGE"}}]}).encode()

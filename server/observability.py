@@ -61,27 +61,19 @@ def metrics_endpoint(rt: Runtime) -> Callable[[Request], Awaitable[Response]]:
     return endpoint
 
 
-class WebsocketMetrics:
-    """Counts websocket connections from the accept to the end of the socket."""
+async def counting_websocket(app: ASGIApp, scope: Scope, receive: Receive, send: Send) -> None:
+    """Counts a websocket connection from the accept to the end of the socket."""
+    accepted = False
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
+    async def counting_send(message: Message) -> None:
+        nonlocal accepted
+        if message["type"] == "websocket.accept" and not accepted:
+            accepted = True
+            metrics.websocket_opened()
+        await send(message)
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "websocket":
-            await self.app(scope, receive, send)
-            return
-        accepted = False
-
-        async def counting_send(message: Message) -> None:
-            nonlocal accepted
-            if message["type"] == "websocket.accept" and not accepted:
-                accepted = True
-                metrics.websocket_opened()
-            await send(message)
-
-        try:
-            await self.app(scope, receive, counting_send)
-        finally:
-            if accepted:
-                metrics.websocket_closed()
+    try:
+        await app(scope, receive, counting_send)
+    finally:
+        if accepted:
+            metrics.websocket_closed()
