@@ -54,7 +54,8 @@ SENSITIVE_FIELDS = frozenset({
     "setPaymentPin", "changePaymentPin", "resetPaymentPin", "openWallet", "bindCard", "confirmCardBinding",
     "removeCard", "topUp", "withdraw", "sendMoney", "payRequest", "submitIdentity",
     "beginDeviceEnrolment", "finishDeviceEnrolment", "removePaymentDevice",
-    "payByCode",
+    "sendRedPacket", "openRedPacket", "acceptTransfer", "returnTransfer", "refundTransfer", "deleteAccount",
+    "payByCode", "payOrder", "refundOrder", "merchantWithdraw", "exportStatement",
 })
 @dataclass
 class _Cost:
