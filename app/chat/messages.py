@@ -67,7 +67,8 @@ async def _resend_safe(posting: Awaitable[Message], conversation_id: int, author
 
 # Inside the transaction, one round trip: the conversation, whether the author is a member, the direct
 # partner's reach facts (blocks and privacy: app.people.reach.decide_transfer decides), an earlier message
-# with this client message id, and every member's stream lock (plus the author's) in key order.
+# with this client message id, and every member's stream lock (plus the author's) in key order; the locks
+# only for a member (or a support thread, which an agent may join), so a stranger's guess takes none.
 _GATE = f"""
 SELECT c.kind, c.direct_key,
        EXISTS (SELECT 1 FROM conversation_members WHERE conversation_id = $1 AND user_id = $2
@@ -77,7 +78,9 @@ SELECT c.kind, c.direct_key,
        EXISTS (SELECT 1 FROM contacts ct WHERE ct.owner_id = o.other AND ct.other_id = $2) AS reach_is_contact,
        (SELECT id FROM messages WHERE conversation_id = $1 AND author_id = $2 AND client_message_id = $3
           AND $3 IS NOT NULL) AS resent_id,
-       (SELECT count(*) FROM ({LOCKED_MEMBERS.replace("$2", "$4")}) AS locked) AS held
+       CASE WHEN c.kind = 'support' OR EXISTS (SELECT 1 FROM conversation_members WHERE conversation_id = $1
+                                                 AND user_id = $2 AND left_at IS NULL)
+            THEN (SELECT count(*) FROM ({LOCKED_MEMBERS.replace("$2", "$4")}) AS locked) END AS held
 FROM conversations c,
      LATERAL (SELECT CASE WHEN c.kind = 'direct' AND c.direct_key IS NOT NULL THEN
                 CASE WHEN split_part(c.direct_key, ':', 1)::bigint = $2 THEN split_part(c.direct_key, ':', 2)::bigint

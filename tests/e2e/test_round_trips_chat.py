@@ -93,3 +93,10 @@ async def test_send_message_round_trips_do_not_grow_with_the_group(
                    if e.payload.get("messageId") == message_id)
     assert heard == sorted(wf.db_id(p.user_id) for p in people)
     assert wf.db_id(outsider.user_id) not in heard
+
+    # A stranger's message to the group is refused as a missing conversation, and writes nothing.
+    events_before = await Event.all().count()
+    refused = await outsider.client.mutate("sendMessage", chat.SEND, {"input": {
+        "conversationId": large["id"], "text": "let me in", "clientMessageId": "x1"}})
+    assert (refused["__typename"], refused.get("code")) == ("NotFoundError", "NOT_FOUND"), refused
+    assert await Event.all().count() == events_before
