@@ -94,6 +94,11 @@ class Bus:
     async def publish(self, channel: str, message: dict[str, Any]) -> None:
         self._dispatch(channel, message)
 
+    async def publish_many(self, messages: list[tuple[str, dict[str, Any]]]) -> None:
+        """Several messages at once (the relay's doorbells for one batch)."""
+        for channel, message in messages:
+            self._dispatch(channel, message)
+
     async def signal(self, user_ids: list[int], payload: dict[str, object]) -> None:
         """Ephemeral: reaches whoever listens now, or nobody."""
         for uid in user_ids:
@@ -167,6 +172,15 @@ class RedisBus(Bus):
 
     async def publish(self, channel: str, message: dict[str, Any]) -> None:
         await self._commands.publish(channel, json.dumps(message))
+
+    async def publish_many(self, messages: list[tuple[str, dict[str, Any]]]) -> None:
+        """One round trip to Redis for the lot (a pipeline without MULTI): a group message's doorbells."""
+        if not messages:
+            return
+        async with self._commands.pipeline(transaction=False) as pipe:
+            for channel, message in messages:
+                pipe.publish(channel, json.dumps(message))
+            await pipe.execute()
 
     async def _listen(self) -> None:
         delay = 0.1

@@ -89,8 +89,8 @@ class EventsRelay:
             latest: dict[int, int] = {}
             for event_id, user_id in claimed:
                 latest[user_id] = max(latest.get(user_id, 0), event_id)
-            for user_id, top in latest.items():
-                await self.bus.publish(self.bus.user_channel(user_id), {"kind": "events", "upTo": top})
+            await self.bus.publish_many([(self.bus.user_channel(user_id), {"kind": "events", "upTo": top})
+                                         for user_id, top in latest.items()])
         return len(claimed)
 
     async def _prune_now_and_then(self) -> None:

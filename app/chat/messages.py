@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from datetime import UTC, datetime, timedelta
 
+from tortoise import timezone
+from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.connection import get_connection
 from tortoise.exceptions import IntegrityError
 
 from app.chat.access import is_agent, membership, visible_conversation, visible_message
 from app.chat.announce import (
     CONVERSATION_READ,
+    LOCKED_MEMBERS,
     MESSAGE_ADDED,
     MESSAGE_EDITED,
     MESSAGE_RECALLED,
@@ -16,12 +21,12 @@ from app.chat.announce import (
     lock_conversation,
 )
 from app.chat.conversations import touch
-from app.errors import InvalidInput, MessageLocked, NotFound
-from app.people.reach import Reach, check_direct
+from app.errors import InvalidInput, MessageLocked, NotFound, NotReachable
+from app.people.reach import Reach, check_direct, decide_transfer
 from app.runtime import Runtime
 from app.text import clean_text
 from app.unit_of_work import money_transaction
-from models import Conversation, Member, Message, MessageKind, User
+from models import Conversation, ConversationKind, Member, Message, MessageKind, User
 
 MAX_TEXT = 4000
 
@@ -32,6 +37,8 @@ async def send_message(rt: Runtime, user: User, *, conversation_id: int, text: s
     text = clean_text(text, "text", max_length=MAX_TEXT, min_length=1, multiline=True)
     cmid = clean_text(client_message_id, "clientMessageId", max_length=64, min_length=1) \
         if client_message_id is not None else None
+    if get_connection("default").capabilities.dialect == "postgres":
+        return await _send_on_postgres(rt, user, conversation_id, text, cmid)
     conversation = await visible_conversation(user, conversation_id)
     await check_direct(user.id, conversation, Reach.MESSAGE)  # people: blocks and privacy
     if cmid is not None and (first := await _resent(conversation.id, user.id, cmid)) is not None:
@@ -43,13 +50,90 @@ async def send_message(rt: Runtime, user: User, *, conversation_id: int, text: s
             await _join_as_agent(conversation, user)
         return await _append(conversation, user, text, cmid)
 
+    return await _resend_safe(money_transaction(rt, post), conversation_id, user.id, cmid)
+
+
+async def _resend_safe(posting: Awaitable[Message], conversation_id: int, author_id: int,
+                       cmid: str | None) -> Message:
+    """A concurrent resend of the same client message id lost the unique key: hand back the first."""
     try:
-        return await money_transaction(rt, post)
+        return await posting
     except IntegrityError:
-        first = await _resent(conversation.id, user.id, cmid) if cmid is not None else None
+        first = await _resent(conversation_id, author_id, cmid) if cmid is not None else None
         if first is None:
             raise
         return first
+
+
+# Inside the transaction, one round trip: the conversation, whether the author is a member, the direct
+# partner's reach facts (blocks and privacy: app.people.reach.decide_transfer decides), an earlier message
+# with this client message id, and every member's stream lock (plus the author's) in key order; the locks
+# only for a member (or a support thread, which an agent may join), so a stranger's guess takes none.
+_GATE = f"""
+SELECT c.kind, c.direct_key,
+       EXISTS (SELECT 1 FROM conversation_members WHERE conversation_id = $1 AND user_id = $2
+                 AND left_at IS NULL) AS is_member,
+       EXISTS (SELECT 1 FROM blocks b WHERE b.blocker_id = o.other AND b.blocked_id = $2) AS reach_blocked,
+       (SELECT ps.messages_from FROM privacy_settings ps WHERE ps.user_id = o.other) AS reach_messages_from,
+       EXISTS (SELECT 1 FROM contacts ct WHERE ct.owner_id = o.other AND ct.other_id = $2) AS reach_is_contact,
+       (SELECT id FROM messages WHERE conversation_id = $1 AND author_id = $2 AND client_message_id = $3
+          AND $3 IS NOT NULL) AS resent_id,
+       CASE WHEN c.kind = 'support' OR EXISTS (SELECT 1 FROM conversation_members WHERE conversation_id = $1
+                                                 AND user_id = $2 AND left_at IS NULL)
+            THEN (SELECT count(*) FROM ({LOCKED_MEMBERS.replace("$2", "$4")}) AS locked) END AS held
+FROM conversations c,
+     LATERAL (SELECT CASE WHEN c.kind = 'direct' AND c.direct_key IS NOT NULL THEN
+                CASE WHEN split_part(c.direct_key, ':', 1)::bigint = $2 THEN split_part(c.direct_key, ':', 2)::bigint
+                     ELSE split_part(c.direct_key, ':', 1)::bigint END END AS other) AS o
+WHERE c.id = $1"""  # noqa: S608 (constant text)
+
+# The message, the conversation's last message, the author's read position and one message.added per
+# member in one statement. The members are read again here (one joining meanwhile hears of it too), each
+# row's stream lock taken before its event id is drawn: a lock from _GATE is taken again, a newcomer's
+# for the first time.
+_POST = f"""
+WITH m AS (INSERT INTO messages (conversation_id, kind, author_id, text, client_message_id, created_at, memo)
+           VALUES ($1, 'text', $2, $3, $4, $5, '') RETURNING id),
+     c AS (UPDATE conversations SET last_message_id = (SELECT id FROM m), last_activity_at = $5 WHERE id = $1),
+     r AS (UPDATE conversation_members SET last_read_message_id = (SELECT id FROM m)
+           WHERE conversation_id = $1 AND user_id = $2 AND last_read_message_id < (SELECT id FROM m)),
+     e AS (INSERT INTO events (user_id, kind, payload, created_at)
+           SELECT locked.user_id, 'message.added', jsonb_build_object('conversationId', $1::bigint,
+                                                                      'messageId', m.id), $5
+           FROM m, ({LOCKED_MEMBERS.replace("$2", "$6")}) AS locked)
+SELECT id FROM m"""  # noqa: S608 (constant text)
+
+
+async def _send_on_postgres(rt: Runtime, user: User, conversation_id: int, text: str, cmid: str | None) -> Message:
+    """sendMessage in one transaction of two statements, whatever the number of members (issue 7)."""
+
+    async def post(conn: BaseDBAsyncClient) -> Message:
+        rows = await conn.execute_query_dict(_GATE, [conversation_id, user.id, cmid, [user.id]])
+        if not rows:
+            raise NotFound("conversation")
+        gate = rows[0]
+        kind = ConversationKind(gate["kind"])
+        joining = False
+        if not gate["is_member"]:
+            if kind != ConversationKind.SUPPORT or not is_agent(user):
+                raise NotFound("conversation")
+            joining = True
+        if gate["direct_key"] and kind == ConversationKind.DIRECT and not decide_transfer(
+                blocked=bool(gate["reach_blocked"]), messages_from=gate["reach_messages_from"],
+                is_contact=bool(gate["reach_is_contact"])):
+            raise NotReachable()  # people: blocks and privacy, as check_direct decides them
+        if gate["resent_id"] is not None:
+            return await Message.get(id=gate["resent_id"])
+        if joining:
+            await _join_as_agent(await Conversation.get(id=conversation_id), user)
+        at = timezone.now()
+        posted = await conn.execute_query_dict(_POST, [conversation_id, user.id, text, cmid, at, [user.id]])
+        message = Message(id=posted[0]["id"], conversation_id=conversation_id, kind=MessageKind.TEXT,
+                          author_id=user.id, text=text, client_message_id=cmid, created_at=at, memo="")
+        message._saved_in_db = True
+        return message
+
+    return await _resend_safe(money_transaction(rt, post), conversation_id, user.id, cmid)
 
 
 async def _resent(conversation_id: int, author_id: int, cmid: str) -> Message | None:

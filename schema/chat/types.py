@@ -77,6 +77,9 @@ class ChatUser:
 async def chat_user(info: Info, user_id: int | None) -> ChatUser | None:
     if user_id is None:
         return None
+    viewer = info.context.viewer
+    if viewer is not None and viewer.id == user_id:  # the viewer's own messages: the row is at hand
+        return ChatUser.from_model(viewer)
     user = await loaders.users(info).load(user_id)
     return ChatUser.from_model(user) if user else None
 

@@ -93,7 +93,7 @@ async def test_a_subscriber_that_stops_reading_is_cut_off_and_others_keep_up(  #
     alice = await flows.register(new_client(), sms_sink, name="Alice")
     bob = await flows.register(new_client(), sms_sink, name="Bob")
     conv = await chat.start(alice, bob)
-    count = 240
+    count = 400  # enough doorbells after the stalled socket fills to overflow its queue of 64, even coalesced
     text = "满" * 3990  # 12 kB of UTF-8 per event: a few hundred fill the kernel's socket buffers
     # A second server process with a shorter per-subscriber queue (64 doorbells instead of 256), so
     # that a few hundred events overflow it once the stalled socket's buffers are full.
@@ -104,7 +104,10 @@ async def test_a_subscriber_that_stops_reading_is_cut_off_and_others_keep_up(  #
         try:
             op = await reader.subscribe_events()
             started = time.monotonic()
-            gate = asyncio.Semaphore(8)
+            # One send at a time: each commit then rings its own doorbell. (A sender faster than the relay's
+            # round gets its doorbells coalesced, one per round and user, and the stalled subscriber's queue
+            # of 64 would not overflow: sendMessage became fast enough for that in issue 7.)
+            gate = asyncio.Semaphore(1)
 
             async def send(n: int) -> None:
                 async with gate:
