@@ -4,6 +4,11 @@ The transaction locks both wallets (id order), then the payer's PIN row, reads t
 and what the payer sent today and in the step-up window in the same round trip, checks everything,
 and writes the transfer, its journal, the chat message and both receipts. A wrong PIN commits its
 count and nothing else. A replay of a key answers what the first request answered.
+
+`send_money` also decides whether the payment waits for the recipient (app/payments/acceptance.py):
+the payer asked for it, or the payee accepts transfers by hand. On PostgreSQL the payee's setting is
+one more column of the gate query; a payment that must wait leaves the transaction before writing
+anything and goes to acceptance.
 """
 
 from __future__ import annotations
@@ -41,7 +46,18 @@ from app.text import clean_text
 from app.unit_of_work import money_transaction
 from app.verification import codes
 from app.verification.codes import Purpose
-from models import EntryKind, JournalKind, LedgerAccount, PaymentPin, Transfer, TransferKind, TransferState, User
+from models import (
+    EntryKind,
+    JournalKind,
+    LedgerAccount,
+    PaymentPin,
+    Transfer,
+    TransferAcceptance,
+    TransferKind,
+    TransferState,
+    User,
+    WalletPreference,
+)
 from models.events import Channel
 
 MAX_MEMO_LENGTH = 100
@@ -52,7 +68,8 @@ STEP_UP_SENDS_PER_HOUR = 10
 _GATE = """
 SELECT p.id, p.pin_hash, p.key_id, p.failed_attempts, p.locked_until, p.recent_locks, p.reset_required,
        (SELECT t.id FROM transfers t WHERE t.initiator_id = $1 AND t.idempotency_key = $2) AS previous_id,
-       s.sent_today, s.sent_window,{REACH}
+       s.sent_today, s.sent_window,{REACH},
+       (SELECT wp.transfer_acceptance FROM wallet_preferences wp WHERE wp.user_id = $5) AS payee_acceptance
 FROM payment_pins p CROSS JOIN LATERAL (
     SELECT COALESCE(SUM(t.amount_minor) FILTER (WHERE t.created_at >= $3), 0) AS sent_today,
            COALESCE(SUM(t.amount_minor) FILTER (WHERE t.created_at >= $4 AND t.kind <> 'WITHDRAWAL'), 0)
@@ -102,6 +119,11 @@ class _Gate:
     sent_today_minor: int
     sent_window_minor: int
     reachable: bool | None = None  # None: not read with the gate (SQLite, or no PIN row)
+    payee_waits: bool | None = None  # the payee accepts transfers by hand; None: not read with the gate
+
+
+class _MustWait(Exception):
+    """The payee accepts transfers by hand: nothing was written, the payment goes to acceptance."""
 
 
 class Attachment(Protocol):
@@ -120,12 +142,27 @@ class _StepUpNeeded(Exception):
 
 async def send_money(rt: Runtime, payer: User, *, payee_id: int, amount_minor: int, memo: str, pin: str | None,
                      idempotency_key: str, step_up_code: str | None = None,
-                     device_assertion: str | None = None) -> Sent:
-    """Move money to another user's wallet at most once per idempotency key."""
+                     device_assertion: str | None = None, require_acceptance: bool = False) -> Sent:
+    """Move money to another user's wallet at most once per idempotency key; held for the payee's
+    acceptance when the payer asks for it (`require_acceptance`) or the payee's settings say so."""
+    from app.payments import acceptance  # it builds on this module's orders
+
+    async def awaiting() -> Sent:
+        return await acceptance.send_awaiting(rt, payer, payee_id=payee_id, amount_minor=amount_minor, memo=memo,
+                                              pin=pin, idempotency_key=idempotency_key, step_up_code=step_up_code)
+
+    # A PIN payment reads the payee's setting in its gate query; any other asks first, before a device
+    # challenge is issued for a payment that acceptance would confirm with the PIN only.
+    if require_acceptance or ((pin is None or device_assertion is not None)
+                              and await acceptance.must_wait(payee_id, required_by_payer=False)):
+        return await awaiting()
     order = make_order(rt, payer, payee_id=payee_id, amount_minor=amount_minor, memo=memo, pin=pin,
                        idempotency_key=idempotency_key, request_id=None)
     order = await approval.prepare(rt, order, device_assertion)
-    return await pay(rt, order, step_up_code=step_up_code)
+    try:
+        return await _pay(rt, order, step_up_code=step_up_code, extra=None, route=True)
+    except _MustWait:
+        return await awaiting()
 
 
 def make_order(rt: Runtime, payer: User, *, payee_id: int, amount_minor: int, memo: str, pin: str | None,
@@ -147,13 +184,19 @@ def make_order(rt: Runtime, payer: User, *, payee_id: int, amount_minor: int, me
 
 async def pay(rt: Runtime, order: Order, *, step_up_code: str | None, extra: Attachment | None = None) -> Sent:
     """Run the payment's transaction; a step-up sends or spends a code between two runs of it."""
+    return await _pay(rt, order, step_up_code=step_up_code, extra=extra, route=False)
+
+
+async def _pay(rt: Runtime, order: Order, *, step_up_code: str | None, extra: Attachment | None,
+               route: bool) -> Sent:
+    """`route`: raise _MustWait (nothing written) when the payee accepts transfers by hand."""
     try:
         try:
-            sent = await money_transaction(rt, lambda conn: _transaction(rt, conn, order, extra))
+            sent = await money_transaction(rt, lambda conn: _transaction(rt, conn, order, extra, route))
         except _StepUpNeeded:
             await _step_up(rt, order.payer, step_up_code, payment=idempotency.fingerprint(order.key, order.digest)[:32])
             sent = await money_transaction(rt, lambda conn: _transaction(rt, conn, replace(order, stepped_up=True),
-                                                                         extra))
+                                                                         extra, route))
         crash_point(rt.settings, "transfer.after_commit")
         return sent
     except IntegrityError:
@@ -166,13 +209,16 @@ async def pay(rt: Runtime, order: Order, *, step_up_code: str | None, extra: Att
         return _answer(previous, wallet)
 
 
-async def _transaction(rt: Runtime, conn: BaseDBAsyncClient, o: Order, extra: Attachment | None) -> Sent:
+async def _transaction(rt: Runtime, conn: BaseDBAsyncClient, o: Order, extra: Attachment | None,
+                       route: bool) -> Sent:
     s, now = rt.settings, rt.clock.now()
     wallets = await book.lock_user_wallets(conn, [o.payer.id, o.payee_id])
     mine, theirs = wallets.get(o.payer.id), wallets.get(o.payee_id)
     if mine is None:
         raise VerificationRequired([Requirement("WALLET")], "Open your wallet first.")
     gate = await _read_gate(conn, o, now, s.step_up_window_seconds)
+    if route and (gate.payee_waits if gate.payee_waits is not None else await _payee_waits(o.payee_id)):
+        raise _MustWait()
     if gate.previous_id is not None:
         return await _replay(o, gate.previous_id, mine.account)
     if theirs is None:
@@ -208,12 +254,18 @@ async def _read_gate(conn: BaseDBAsyncClient, o: Order, now: datetime, window_se
         r = rows[0]
         reachable = reach.decide_transfer(blocked=r["reach_blocked"], messages_from=r["reach_messages_from"],
                                           is_contact=r["reach_is_contact"])
-        return _Gate(PinState.of(r), r["previous_id"], int(r["sent_today"]), int(r["sent_window"]), reachable)
+        return _Gate(PinState.of(r), r["previous_id"], int(r["sent_today"]), int(r["sent_window"]), reachable,
+                     r["payee_acceptance"] == TransferAcceptance.MANUAL.value)
     pin = await PaymentPin.get_or_none(user_id=o.payer.id)
     previous = await Transfer.get_or_none(initiator_id=o.payer.id, idempotency_key=o.key)
     return _Gate(PinState.of(pin) if pin else None, previous.id if previous else None,
                  await limits.sent_since_minor(o.payer.id, today),
                  await limits.sent_since_minor(o.payer.id, window, to_people_only=True))
+
+
+async def _payee_waits(payee_id: int) -> bool:
+    pref = await WalletPreference.get_or_none(user_id=payee_id)
+    return pref is not None and pref.transfer_acceptance == TransferAcceptance.MANUAL
 
 
 async def _move(conn: BaseDBAsyncClient, o: Order, mine: HeldWallet, theirs: HeldWallet, streams: set[int],
