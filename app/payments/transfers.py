@@ -21,6 +21,9 @@ from typing import Protocol
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.exceptions import IntegrityError
 
+from app import events
+from app.chat.announce import MESSAGE_ADDED
+from app.chat.conversations import direct_between, direct_key
 from app.chat.transfer_messages import TransferNote, post_transfer_message
 from app.devices import approval
 from app.errors import (
@@ -33,12 +36,13 @@ from app.errors import (
     Requirement,
     VerificationRequired,
 )
+from app.events import Pending
 from app.faults import crash_point
 from app.identity.phones import normalise_phone
 from app.ledger import book
 from app.ledger.book import HeldWallet, Line
 from app.payments import idempotency, limits
-from app.payments.receipts import receipt
+from app.payments.receipts import receipt, receipt_fields
 from app.people import reach
 from app.pin.attempts import PinState, check_format
 from app.runtime import Runtime
@@ -50,6 +54,7 @@ from models import (
     EntryKind,
     JournalKind,
     LedgerAccount,
+    MessageKind,
     PaymentPin,
     Transfer,
     TransferAcceptance,
@@ -69,7 +74,8 @@ _GATE = """
 SELECT p.id, p.pin_hash, p.key_id, p.failed_attempts, p.locked_until, p.recent_locks, p.reset_required,
        (SELECT t.id FROM transfers t WHERE t.initiator_id = $1 AND t.idempotency_key = $2) AS previous_id,
        s.sent_today, s.sent_window,{REACH},
-       (SELECT wp.transfer_acceptance FROM wallet_preferences wp WHERE wp.user_id = $5) AS payee_acceptance
+       (SELECT wp.transfer_acceptance FROM wallet_preferences wp WHERE wp.user_id = $5) AS payee_acceptance,
+       (SELECT c.id FROM conversations c WHERE c.direct_key = $6) AS conversation_id
 FROM payment_pins p CROSS JOIN LATERAL (
     SELECT COALESCE(SUM(t.amount_minor) FILTER (WHERE t.created_at >= $3), 0) AS sent_today,
            COALESCE(SUM(t.amount_minor) FILTER (WHERE t.created_at >= $4 AND t.kind <> 'WITHDRAWAL'), 0)
@@ -120,6 +126,7 @@ class _Gate:
     sent_window_minor: int
     reachable: bool | None = None  # None: not read with the gate (SQLite, or no PIN row)
     payee_waits: bool | None = None  # the payee accepts transfers by hand; None: not read with the gate
+    conversation_id: int | None = None  # the pair's direct conversation, when it exists and was read here
 
 
 class _MustWait(Exception):
@@ -238,7 +245,10 @@ async def _transaction(rt: Runtime, conn: BaseDBAsyncClient, o: Order, extra: At
     limits.check_daily_total(s, gate.sent_today_minor, o.amount_minor)
     if not o.stepped_up and limits.needs_step_up(s, o.amount_minor, gate.sent_window_minor):
         raise _StepUpNeeded()
-    sent = await _move(conn, o, mine, theirs, streams, now)
+    if extra is None and conn.capabilities.dialect == "postgres":
+        sent = await _move_at_once(conn, o, mine, theirs, gate.conversation_id, now)
+    else:
+        sent = await _move(conn, o, mine, theirs, streams, now)
     if extra is not None:
         await extra.after(conn, sent.transfer)
     crash_point(s, "transfer.before_commit")
@@ -248,14 +258,15 @@ async def _transaction(rt: Runtime, conn: BaseDBAsyncClient, o: Order, extra: At
 async def _read_gate(conn: BaseDBAsyncClient, o: Order, now: datetime, window_seconds: int) -> _Gate:
     today, window = limits.day_start(now), now - timedelta(seconds=window_seconds)
     if conn.capabilities.dialect == "postgres":
-        rows = await conn.execute_query_dict(_GATE, [o.payer.id, o.key, today, window, o.payee_id])
+        rows = await conn.execute_query_dict(_GATE, [o.payer.id, o.key, today, window, o.payee_id,
+                                                     direct_key(o.payer.id, o.payee_id)])
         if not rows:
             return _Gate(None, None, 0, 0)
         r = rows[0]
         reachable = reach.decide_transfer(blocked=r["reach_blocked"], messages_from=r["reach_messages_from"],
                                           is_contact=r["reach_is_contact"])
         return _Gate(PinState.of(r), r["previous_id"], int(r["sent_today"]), int(r["sent_window"]), reachable,
-                     r["payee_acceptance"] == TransferAcceptance.MANUAL.value)
+                     r["payee_acceptance"] == TransferAcceptance.MANUAL.value, r["conversation_id"])
     pin = await PaymentPin.get_or_none(user_id=o.payer.id)
     previous = await Transfer.get_or_none(initiator_id=o.payer.id, idempotency_key=o.key)
     return _Gate(PinState.of(pin) if pin else None, previous.id if previous else None,
@@ -288,6 +299,84 @@ async def _move(conn: BaseDBAsyncClient, o: Order, mine: HeldWallet, theirs: Hel
         receipt(o.payee_id, "RECEIVED", transfer, balance_after_minor=theirs.account.balance_minor,
                 counterparty_id=o.payer.id, counterparty_name=mine.display_name, at=now),
     ])
+    return Sent(transfer, mine.account)
+
+
+# A plain payment's whole write in one statement (PostgreSQL): the transfer, its journal, both
+# balances and entries (app.ledger.book's movement CTEs), the stream locks of both parties (app.events:
+# key order, one pass; every row that draws an event id or touches the conversation joins `l`, so the
+# locks are held first), the TRANSFER message, the conversation's last activity, and the events in
+# order: message.added for both parties, then both receipts, each given the transfer's global id.
+_PAY = """
+WITH t AS (INSERT INTO transfers (kind, state, initiator_id, idempotency_key, request_fingerprint, payer_id, payee_id,
+                                  card_id, request_id, amount_minor, currency, memo, failure_reason,
+                                  initiator_balance_after_minor, created_at, updated_at)
+           VALUES ($1, $2, $3, $4, $5, $3, $6, NULL, NULL, $7, $8, $9, '', $10, $11, $11) RETURNING id),
+     {MOVEMENT},
+     l AS (SELECT count(*) AS held FROM (SELECT pg_advisory_xact_lock($12, k)
+             FROM (SELECT DISTINCT k FROM unnest($13::int[]) AS k ORDER BY k) AS ordered) AS x),
+     m AS (INSERT INTO messages (conversation_id, kind, author_id, text, created_at, transfer_id, amount_minor,
+                                 currency, memo, transfer_state, request_id)
+           SELECT $14::bigint, $15::text, $3::bigint, '', $11::timestamptz, t.id, $7::bigint, $8::text, $16::text,
+                  $2::text, NULL
+           FROM t RETURNING id),
+     cv AS (UPDATE conversations c SET last_message_id = (SELECT id FROM m), last_activity_at = $11
+            FROM l WHERE c.id = $14 AND l.held >= 0 RETURNING c.id),
+     ev AS (INSERT INTO events (user_id, kind, payload, created_at)
+            SELECT e.user_id, e.kind,
+                   CASE WHEN e.payload IS NULL THEN jsonb_build_object('conversationId', $14::bigint, 'messageId', m.id)
+                        ELSE e.payload::jsonb || jsonb_build_object(
+                            'transferId', encode(convert_to('Transfer:' || t.id, 'UTF8'), 'base64')) END,
+                   $11::timestamptz
+            FROM l, t, m, unnest($17::bigint[], $18::text[], $19::text[])
+                 WITH ORDINALITY AS e(user_id, kind, payload, n)
+            ORDER BY e.n RETURNING id)
+SELECT t.id, (SELECT count(*) FROM b) AS moved, (SELECT count(*) FROM e) AS entries,
+       (SELECT count(*) FROM ev) AS events, (SELECT count(*) FROM cv) AS touched
+FROM t"""
+_PAY_FIRST_MOVEMENT_PARAM = 20
+
+
+async def _move_at_once(conn: BaseDBAsyncClient, o: Order, mine: HeldWallet, theirs: HeldWallet,
+                        conversation_id: int | None, now: datetime) -> Sent:
+    """`_move` of a plain payment on PostgreSQL, in one round trip (the streams are the pair's)."""
+    movement = book.movement(JournalKind.TRANSFER, [
+        Line(mine.account, -o.amount_minor, EntryKind.SENT, o.payee_id),
+        Line(theirs.account, o.amount_minor, EntryKind.RECEIVED, o.payer.id)])
+    payer_after, payee_after = movement.afters
+    if conversation_id is None:  # the pair's first payment or message
+        conversation_id = (await direct_between(o.payer.id, o.payee_id)).id
+    state = TransferState.COMPLETED.value
+    receipts = [
+        Pending(o.payer.id, "payment.receipt", receipt_fields(
+            "SENT", amount_minor=o.amount_minor, currency=o.currency, memo=o.memo, state=state,
+            balance_after_minor=payer_after, counterparty_id=o.payee_id, counterparty_name=theirs.display_name,
+            at=now)),
+        Pending(o.payee_id, "payment.receipt", receipt_fields(
+            "RECEIVED", amount_minor=o.amount_minor, currency=o.currency, memo=o.memo, state=state,
+            balance_after_minor=payee_after, counterparty_id=o.payer.id, counterparty_name=mine.display_name,
+            at=now))]
+    rows_out = [Pending(uid, MESSAGE_ADDED, {}) for uid in sorted({o.payer.id, o.payee_id})] + receipts
+    sql = _PAY.replace("{MOVEMENT}", movement.ctes(_PAY_FIRST_MOVEMENT_PARAM, transfer="(SELECT id FROM t)",
+                                                   at="$11::timestamptz"))
+    rows = await conn.execute_query_dict(sql, [
+        TransferKind.P2P.value, state, o.payer.id, o.key, o.digest, o.payee_id, o.amount_minor, o.currency, o.memo,
+        payer_after, now, events.LOCK_SPACE, events.lock_keys([o.payer.id, o.payee_id]), conversation_id,
+        MessageKind.TRANSFER.value, o.memo[:200],
+        [p.user_id for p in rows_out], [p.kind for p in rows_out],
+        [events.payload_json(p.payload) if p.payload else None for p in rows_out],
+        *movement.params()])
+    r = rows[0]
+    if not (movement.written(int(r["moved"]), int(r["entries"])) and r["events"] == len(rows_out)
+            and r["touched"] == 1):
+        raise RuntimeError(f"a payment's write was partial: {dict(r)}")  # rolls the transaction back
+    movement.done()
+    transfer = Transfer(
+        id=int(r["id"]), kind=TransferKind.P2P, state=TransferState.COMPLETED, initiator_id=o.payer.id,
+        idempotency_key=o.key, request_fingerprint=o.digest, payer_id=o.payer.id, payee_id=o.payee_id, card_id=None,
+        request_id=None, amount_minor=o.amount_minor, currency=o.currency, memo=o.memo, failure_reason="",
+        initiator_balance_after_minor=payer_after, created_at=now, updated_at=now)
+    transfer._saved_in_db = True
     return Sent(transfer, mine.account)
 
 
