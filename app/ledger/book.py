@@ -126,6 +126,61 @@ async def move(conn: BaseDBAsyncClient, kind: JournalKind, transfer_id: int, lin
                             lines[0].account.currency)
 
 
+# The same movement as part of a caller's larger statement (a payment's one write): the journal, the
+# balances and the entries as data-modifying CTEs j, b and e. `{transfer}` is the SQL of the transfer's
+# id, `{at}` of the timestamp; the movement's own parameters are numbered from `first`.
+_MOVEMENT_CTES = """j AS (INSERT INTO journals (kind, transfer_id, description, created_at)
+           SELECT $K::text, {transfer}, $D::text, {at} RETURNING id),
+     b AS (UPDATE ledger_accounts a SET balance_minor = a.balance_minor + v.delta
+           FROM unnest($I::bigint[], $A::bigint[]) AS v(id, delta) WHERE a.id = v.id RETURNING a.id),
+     e AS (INSERT INTO ledger_entries (journal_id, account_id, kind, amount_minor, balance_after_minor,
+                                       counterparty_id, created_at)
+           SELECT j.id, v.id, v.kind, v.delta, v.after, v.counterparty, {at}
+           FROM j, unnest($I::bigint[], $T::text[], $A::bigint[], $F::bigint[], $C::bigint[])
+                AS v(id, kind, delta, after, counterparty)
+           RETURNING journal_id)"""
+
+
+@dataclass(frozen=True)
+class Movement:
+    """A checked movement (balanced, no wallet below zero) for a caller's own statement: put `ctes()`
+    in its WITH and `params()` at `first`, check `(SELECT count(*) FROM b)` and `e` with `written`,
+    then call `done()`. Same preconditions as `post`: inside a transaction, every account locked."""
+
+    kind: JournalKind
+    lines: Sequence[Line]
+    afters: Sequence[int]
+    description: str = ""
+
+    def ctes(self, first: int, *, transfer: str, at: str) -> str:
+        numbers = dict(zip("KDIATFC", range(first, first + 7), strict=True))
+        sql = _MOVEMENT_CTES.replace("{transfer}", transfer).replace("{at}", at)
+        for name, n in numbers.items():
+            sql = sql.replace(f"${name}", f"${n}")
+        return sql
+
+    def params(self) -> list[object]:
+        lines = self.lines
+        return [self.kind.value, self.description, [x.account.id for x in lines], [x.amount_minor for x in lines],
+                [x.kind.value for x in lines], list(self.afters), [x.counterparty_id for x in lines]]
+
+    def written(self, balances_moved: int, entries: int) -> bool:
+        return balances_moved == entries == len(self.lines)
+
+    def done(self) -> None:
+        """After the statement ran: the held accounts show their new balances; the metric counts it."""
+        for line, after in zip(self.lines, self.afters, strict=True):
+            line.account.balance_minor = after
+        metrics.transfer_posted(self.kind.value, sum(x.amount_minor for x in self.lines if x.amount_minor > 0),
+                                self.lines[0].account.currency)
+
+
+def movement(kind: JournalKind, lines: Sequence[Line], description: str = "") -> Movement:
+    """Check a movement (UnbalancedJournal, InsufficientFunds) before it is written by a caller's statement."""
+    _check_balanced(lines)
+    return Movement(kind, list(lines), [_after(line) for line in lines], description)
+
+
 def _after(line: Line) -> int:
     account = line.account
     after = account.balance_minor + line.amount_minor

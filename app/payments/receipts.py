@@ -27,17 +27,27 @@ def receipt(user_id: int, kind: str, transfer: Transfer, *, balance_after_minor:
             counterparty_name: str, at: datetime) -> events.Pending:
     """The receipt of a payment between two people, to append in its transaction."""
     return events.Pending(user_id, "payment.receipt", {
-        "receiptKind": kind,
         "transferId": global_id("Transfer", transfer.id),
-        "amount": format_amount(transfer.amount_minor, transfer.currency),
-        "currency": transfer.currency,
-        "balanceAfter": format_amount(balance_after_minor, transfer.currency),
+        **receipt_fields(kind, amount_minor=transfer.amount_minor, currency=transfer.currency, memo=transfer.memo,
+                         state=str(transfer.state), balance_after_minor=balance_after_minor,
+                         counterparty_id=counterparty_id, counterparty_name=counterparty_name, at=at)})
+
+
+def receipt_fields(kind: str, *, amount_minor: int, currency: str, memo: str, state: str, balance_after_minor: int,
+                   counterparty_id: int, counterparty_name: str, at: datetime) -> dict[str, object]:
+    """A receipt's payload but its `transferId`: for a statement that writes the transfer and its
+    receipts at once and adds the id (`global_id("Transfer", id)`) itself."""
+    return {
+        "receiptKind": kind,
+        "amount": format_amount(amount_minor, currency),
+        "currency": currency,
+        "balanceAfter": format_amount(balance_after_minor, currency),
         "counterpartyId": global_id("User", counterparty_id),
         "counterpartyName": counterparty_name,
-        "memo": transfer.memo,
-        "state": str(transfer.state),
+        "memo": memo,
+        "state": state,
         "at": at.isoformat(),
-    })
+    }
 
 
 async def record_receipt(user_id: int, kind: str, transfer: Transfer, *, balance_after_minor: int,

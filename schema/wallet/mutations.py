@@ -12,7 +12,7 @@ import strawberry
 
 from app.errors import InvalidInput, NotFound
 from app.ledger.amounts import parse_amount
-from app.payments import acceptance, funding, transfers, wallets
+from app.payments import funding, transfers, wallets
 from app.people.privacy import find_by_phone
 from app.pin import service as pin_service
 from app.runtime import Runtime
@@ -188,13 +188,9 @@ class WalletMutation:
         viewer = info.context.require_viewer()
         payee_id = await _payee_id(input.to, viewer)
         amount_minor = parse_amount(input.amount, rt.settings.currency)
-        if await acceptance.must_wait(payee_id, required_by_payer=input.require_acceptance):
-            sent = await acceptance.send_awaiting(
-                rt, viewer, payee_id=payee_id, amount_minor=amount_minor, memo=input.memo, pin=input.pin,
-                idempotency_key=input.idempotency_key, step_up_code=input.step_up_code)
-        else:
-            sent = await transfers.send_money(
-                rt, viewer, payee_id=payee_id, amount_minor=amount_minor, memo=input.memo, pin=input.pin,
-                device_assertion=input.approval.device_assertion if input.approval else None,
-                idempotency_key=input.idempotency_key, step_up_code=input.step_up_code)
+        sent = await transfers.send_money(
+            rt, viewer, payee_id=payee_id, amount_minor=amount_minor, memo=input.memo, pin=input.pin,
+            device_assertion=input.approval.device_assertion if input.approval else None,
+            idempotency_key=input.idempotency_key, step_up_code=input.step_up_code,
+            require_acceptance=input.require_acceptance)
         return TransferSuccess(transfer=Transfer.from_model(sent.transfer), wallet=Wallet.from_model(sent.wallet))

@@ -1,7 +1,7 @@
 """Round trips of one plain sendMoney, counted from PostgreSQL's own statement log (issue 7).
 
 The request path (session, PIN, idempotency, limits, journal, chat message, receipts) must reach the
-server at most 12 times with exactly one COMMIT; the relay's publishing transaction is counted
+server at most 6 times with exactly one COMMIT; the relay's publishing transaction is counted
 apart. Counted after one warm-up payment, so the pair's conversation exists and the statements are
 prepared, as on a running server.
 """
@@ -23,7 +23,7 @@ from tests.support.client import GraphQLClient
 from tests.support.sinks import SmsSink
 
 pytestmark = pytest.mark.postgres
-MAX_ROUND_TRIPS = 12
+MAX_ROUND_TRIPS = 6
 
 
 def _is_introspection(s: log.Statement) -> bool:
@@ -62,7 +62,7 @@ async def _settled() -> None:
     raise AssertionError("the relay did not publish")
 
 
-async def test_a_plain_send_money_is_at_most_12_round_trips_and_one_commit(
+async def test_a_plain_send_money_is_at_most_6_round_trips_and_one_commit(
         settings: Settings, client: GraphQLClient, new_client: Callable[..., GraphQLClient],
         sms_sink: SmsSink) -> None:
     alice = await wf.funded_user(client, sms_sink, "100.00", name="Alice")
