@@ -25,6 +25,7 @@ from app.push.dispatcher import PushDispatcher
 from app.redaction import install_log_redaction
 from app.runtime import Runtime
 from app.settings import Settings
+from models import TransferKind
 from schema import build_schema
 from server.codes import code_image
 from server.graphiql import GraphQLWithLocalIDE, assets_route
@@ -57,12 +58,11 @@ def create_app(settings: Settings | None = None) -> Starlette:
             await bus.start()
             relay.start()
             graphql.sockets.start()
-            reconciler = Reconciler(rt)
+            reconciler = Reconciler(rt, {TransferKind.MERCHANT_PAYOUT: merchant_settlement.settle})
             reconciler.start()
             push = PushDispatcher(rt)
             await push.start()
-            sweeper = Sweeper(rt, [return_expired, remind_due, expire_due, merchant_orders.expire_due,
-                                   merchant_settlement.settle_stale])
+            sweeper = Sweeper(rt, [return_expired, remind_due, expire_due, merchant_orders.expire_due])
             sweeper.start()
             notifications = NotificationWorker(rt)
             rt.notify_waker = notifications

@@ -3,10 +3,11 @@
 The same three phases as a user's withdrawal (app/payments/funding.py): one transaction records the
 PENDING payout and moves the amount to the withdrawal holds account; outside any transaction the
 card network is asked under the transfer's reference; one transaction applies the answer once
-(settle the hold to card clearing, or void it back to the merchant's wallet). A lost answer is
-finished by `settle_stale`, a sweeper job that asks the network (`lookup`) about payouts still
-PENDING after RECONCILE_AFTER_SECONDS. The merchant key is the credential: the money can only go to a
-card its owner bound and confirmed with the bank's code.
+(settle the hold to card clearing, or void it back to the merchant's wallet). The first transaction
+also writes the payout's OutsideCall, so a lost answer is finished by the reconciler like a user's
+withdrawal (app/payments/reconciler.py, which the composition root hands `settle` for payouts).
+The merchant key is the credential: the money can only go to a card its owner bound and confirmed
+with the bank's code.
 """
 
 from __future__ import annotations
@@ -27,11 +28,21 @@ from app.payments import idempotency
 from app.payments.receipts import global_id
 from app.runtime import Runtime
 from app.unit_of_work import money_transaction
-from models import AccountKind, Card, EntryKind, JournalKind, Merchant, Transfer, TransferKind, TransferState, User
+from models import (
+    AccountKind,
+    Card,
+    EntryKind,
+    JournalKind,
+    Merchant,
+    OutsideCall,
+    Transfer,
+    TransferKind,
+    TransferState,
+    User,
+)
 
 log = logging.getLogger("imwallet.settlement")
 NO_ANSWER = "NO_ANSWER"
-STALE_BATCH = 20
 
 
 async def settlement_card(merchant: Merchant, card_id: int | None) -> Card:
@@ -73,6 +84,8 @@ async def withdraw(rt: Runtime, merchant: Merchant, *, card_id: int | None, amou
         await book.post(JournalKind.WITHDRAWAL_HOLD, transfer.id, [
             Line(shop, -amount_minor, EntryKind.WITHDRAWAL), Line(accounts[holds.id], amount_minor)],
             description=f"merchant {merchant.id} payout")
+        await OutsideCall.create(transfer_id=transfer.id, reference=global_id("Transfer", transfer.id),
+                                 next_check_at=rt.clock.now() + timedelta(seconds=rt.settings.reconcile_after_seconds))
         return transfer
 
     try:
@@ -92,11 +105,11 @@ async def withdraw(rt: Runtime, merchant: Merchant, *, card_id: int | None, amou
                     transfer.id, type(exc).__name__)
         raise TemporarilyUnavailable("The card network did not answer; the payout is pending and will be "
                                      "settled shortly: retry with the same idempotency key to see it.") from exc
-    await settle(rt, transfer, outcome)
+    await settle(rt, transfer, outcome, by="request")
     return _replayed(transfer)
 
 
-async def settle(rt: Runtime, transfer: Transfer, outcome: Outcome) -> bool:
+async def settle(rt: Runtime, transfer: Transfer, outcome: Outcome, *, by: str) -> bool:
     """Apply the network's answer to a PENDING payout once; False if it was already final."""
     merchant = await Merchant.get(id=_merchant_id(transfer))
 
@@ -107,6 +120,7 @@ async def settle(rt: Runtime, transfer: Transfer, outcome: Outcome) -> bool:
             state=state, failure_reason=reason)
         if not done:
             return False
+        await OutsideCall.filter(transfer_id=transfer.id).update(next_check_at=None, resolved_by=by)
         transfer.state, transfer.failure_reason = state, reason
         amount = transfer.amount_minor
         holds = await book.system_account(AccountKind.WITHDRAWAL_HOLDS, transfer.currency)
@@ -131,24 +145,6 @@ async def settle(rt: Runtime, transfer: Transfer, outcome: Outcome) -> bool:
 def _merchant_id(transfer: Transfer) -> int:
     """The merchant whose payout this is (its key names it: merchant-payout:<id>:...)."""
     return int(transfer.idempotency_key.split(":")[1])
-
-
-async def settle_stale(rt: Runtime) -> int:
-    """Sweeper job: ask the network about payouts still PENDING after the reconciler's wait."""
-    cutoff = rt.clock.now() - timedelta(seconds=rt.settings.reconcile_after_seconds)
-    stale = await Transfer.filter(kind=TransferKind.MERCHANT_PAYOUT, state=TransferState.PENDING,
-                                  created_at__lte=cutoff).order_by("id").limit(STALE_BATCH)
-    done = 0
-    for transfer in stale:
-        try:
-            async with asyncio.timeout(rt.settings.card_call_timeout_seconds):
-                outcome = await processor_for(rt).lookup(global_id("Transfer", transfer.id))
-        except Exception as exc:
-            log.warning("merchant payout %s: lookup failed (%s); will retry", transfer.id, type(exc).__name__)
-            continue
-        if await settle(rt, transfer, outcome or Outcome(approved=False, decline_reason=NO_ANSWER)):
-            done += 1
-    return done
 
 
 def _replayed(transfer: Transfer) -> Transfer:

@@ -11,6 +11,9 @@ nothing, a withdrawal's hold goes back to the wallet.
 
 An operation becomes due RECONCILE_AFTER_SECONDS after it started, which is longer than a live
 request may wait for its answer, so the reconciler never overtakes a request still in flight.
+
+Other kinds of outside call (a merchant's payout) bring their own `Settle` for their transfer kind,
+handed in by the composition root, so this module needs to know nothing of merchants.
 """
 
 from __future__ import annotations
@@ -18,7 +21,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Awaitable, Mapping
 from datetime import timedelta
+from typing import Protocol
 
 from tortoise.expressions import F
 from tortoise.transactions import in_transaction
@@ -27,15 +32,22 @@ from app import metrics
 from app.cards.processor import Outcome, processor_for
 from app.payments import funding
 from app.runtime import Runtime
-from models import OutsideCall, Transfer, TransferState
+from models import OutsideCall, Transfer, TransferKind, TransferState
 
 log = logging.getLogger("imwallet.reconciler")
 BATCH = 20
 
 
+class Settle(Protocol):
+    """Applies the network's answer to a PENDING transfer once; False if it was final already."""
+
+    def __call__(self, rt: Runtime, transfer: Transfer, outcome: Outcome, *, by: str) -> Awaitable[bool]: ...
+
+
 class Reconciler:
-    def __init__(self, rt: Runtime) -> None:
+    def __init__(self, rt: Runtime, settlers: Mapping[TransferKind, Settle] | None = None) -> None:
         self._rt = rt
+        self._settlers = dict(settlers or {})
         self._task: asyncio.Task[None] | None = None
 
     def start(self) -> None:
@@ -89,7 +101,8 @@ class Reconciler:
             log.warning("transfer %s: lookup failed (%s); will retry", transfer.id, type(exc).__name__)
             return
         outcome = outcome or Outcome(approved=False, decline_reason=funding.NO_ANSWER)
-        if await funding.settle(self._rt, transfer, outcome, by="reconciler"):
+        settle = self._settlers.get(transfer.kind, funding.settle)
+        if await settle(self._rt, transfer, outcome, by="reconciler"):
             metrics.reconciler_acted("completed" if outcome.approved else "failed")
             log.info("transfer %s %s by the reconciler (%s)", transfer.id, transfer.state.value,
                      outcome.decline_reason or "approved")

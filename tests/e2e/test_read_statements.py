@@ -37,7 +37,8 @@ def _counted(statements: list[log.Statement]) -> int:
 
 
 BACKGROUND = re.compile(r'published_at"? IS NULL|outbound_messages|outside_calls|push_deliveries|push_feed'
-                        r'|FROM "events" WHERE "kind"|FROM "red_packets"|FROM "pending_transfers"')
+                        r'|FROM "events" WHERE "kind"|FROM "red_packets"|FROM "pending_transfers"'
+                        r'|FROM "merchant_orders"|merchant_notifications')
 
 
 async def _statements(database: str, read: Callable[[], Awaitable[Any]]) -> int:

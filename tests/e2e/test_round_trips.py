@@ -35,7 +35,8 @@ def _is_introspection(s: log.Statement) -> bool:
 def _kind(group: list[log.Statement]) -> str:
     """The relay claims rows whose published_at is null; the mail worker polls outbound_messages, the
     reconciler outside_calls, the push dispatcher its deliveries and the event feed, the sweeper due red
-    packets and waiting transfers: background work, not the payment's."""
+    packets, waiting transfers and unpaid orders, the notification worker merchant_notifications:
+    background work, not the payment's."""
     if any(re.search(r'published_at"? IS NULL', s.sql) for s in group):
         return "relay"
     if any("outbound_messages" in s.sql or "outside_calls" in s.sql for s in group):
@@ -45,8 +46,11 @@ def _kind(group: list[log.Statement]) -> str:
     if any("push_deliveries" in s.sql or "push_feed" in s.sql or 'FROM "events" WHERE "kind"' in s.sql
            for s in group):
         return "push"
-    if any('FROM "red_packets"' in s.sql or 'FROM "pending_transfers"' in s.sql for s in group):
+    if any('FROM "red_packets"' in s.sql or 'FROM "pending_transfers"' in s.sql
+           or 'FROM "merchant_orders"' in s.sql for s in group):
         return "sweeper"
+    if any("merchant_notifications" in s.sql for s in group):
+        return "notifications"
     return "request"
 
 
@@ -84,7 +88,7 @@ async def test_a_plain_send_money_is_at_most_6_round_trips_and_one_commit(
     finally:
         await log.set_logging(database, False)
     by_kind: dict[str, list[log.Statement]] = {"request": [], "relay": [], "mail": [], "reconciler": [], "push": [],
-                                              "sweeper": []}
+                                              "sweeper": [], "notifications": []}
     last_kind_by_pid: dict[int, str] = {}
     for group in log.transactions(statements):
         pid = group[0].pid
