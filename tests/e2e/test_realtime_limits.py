@@ -128,7 +128,11 @@ async def test_a_subscriber_that_stops_reading_is_cut_off_and_others_keep_up(  #
                     async for raw in stuck:
                         delivered.append(json.loads(raw))
             print(f"the stalled client got {len(delivered)} of {count} before the server closed it")
-            assert (stuck.close_code, stuck.close_reason) == (1013, "lagged: resume with after")
+            # The server closed it (a socket still open would have run into the timeout above). It says
+            # 1013 in a close frame; when that frame cannot get past the buffers of a client that read
+            # nothing for longer than the server's close timeout (a slow machine sending the 400), the
+            # server aborts the connection instead, which the client sees as 1006.
+            assert (stuck.close_code, stuck.close_reason) in ((1013, "lagged: resume with after"), (1006, ""))
             assert 0 < len(delivered) < count
             assert {m["type"] for m in delivered} == {"next"}
 

@@ -41,7 +41,9 @@ async def app_process(settings: Settings, *, redis_url: str | None) -> AsyncIter
     base = f"http://127.0.0.1:{port}"
     try:
         async with httpx.AsyncClient() as http:
-            for _ in range(200):
+            # A loaded CI machine may need many seconds to import and start the app: wait for it to
+            # answer (bounded), never hand out a URL nobody listens on yet.
+            for _ in range(1200):
                 try:
                     if (await http.get(f"{base}/healthz")).status_code == 200:
                         break
@@ -49,6 +51,8 @@ async def app_process(settings: Settings, *, redis_url: str | None) -> AsyncIter
                     pass
                 assert proc.poll() is None, "the app process died on start"
                 await asyncio.sleep(0.05)
+            else:
+                raise AssertionError("the app process did not answer /healthz within a minute")
         yield base
     finally:
         proc.terminate()
