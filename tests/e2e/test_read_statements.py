@@ -56,8 +56,7 @@ async def _statements(database: str, read: Callable[[], Awaitable[Any]]) -> int:
             continue
         if group[0].sql.strip().rstrip(";").upper() in ("COMMIT", "ROLLBACK"):
             continue  # the end of a transaction that began before `start`
-        if group[-1].sql.strip().rstrip(";").upper() not in ("COMMIT", "ROLLBACK") and \
-                group[0].sql.strip().rstrip(";").upper() == "BEGIN":
+        if log.cut_off(group):
             continue  # a background round cut off by the window's end: the read itself was awaited
         kept.extend(group)
     return _counted(kept)

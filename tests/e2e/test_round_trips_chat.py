@@ -47,8 +47,7 @@ async def _request_path(database: str, send: Callable[[], Awaitable[Any]]) -> li
             continue
         if group[0].sql.strip().rstrip(";").upper() in ("COMMIT", "ROLLBACK"):
             continue
-        if group[0].sql.strip().rstrip(";").upper() == "BEGIN" and \
-                group[-1].sql.strip().rstrip(";").upper() not in ("COMMIT", "ROLLBACK"):
+        if log.cut_off(group):
             continue  # a background round cut off by the log's end: the message itself was awaited
         kind = _kind(group)
         last_kind_by_pid[pid] = kind

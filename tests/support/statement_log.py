@@ -79,6 +79,14 @@ def read(start: int, pids: set[int]) -> list[Statement]:
     return [s for s in found if s.pid in pids]
 
 
+def cut_off(group: list[Statement]) -> bool:
+    """A transaction that began but had not ended when the log was read: a background worker's round
+    (a request under test was awaited before the log is read, so its own transaction has ended)."""
+    def head(s: Statement) -> str:
+        return s.sql.strip().rstrip(";").upper()
+    return head(group[0]) == "BEGIN" and head(group[-1]) not in ("COMMIT", "ROLLBACK")
+
+
 def transactions(statements: list[Statement]) -> list[list[Statement]]:
     """Per backend, each run of statements from BEGIN to COMMIT/ROLLBACK, and each one outside."""
     groups: list[list[Statement]] = []
