@@ -22,9 +22,10 @@ from tortoise import Tortoise
 
 from bench import realtime, report
 from bench.capture import build_replay, recording, run_replay
+from bench.preflight import check_connections, connections_needed
 from bench.raw import run_raw
 from bench.seed import PIN, Seeded, offset_sequences, seed, settings_from_env
-from bench.stack import ROOT, Stack
+from bench.stack import PG, POOL_PER_PROCESS, ROOT, Stack
 from bench.workloads import HttpWorkload, directed, http_workloads
 from bench.wrk import Sample, ensure_wrk, run_wrk, write_data
 
@@ -148,6 +149,12 @@ async def main(args: argparse.Namespace) -> int:
     rt = None
     sms = mail = None
     try:
+        short = await check_connections(f"{PG}/postgres", connections_needed(
+            pool_per_process=POOL_PER_PROCESS, workers=2, peer=not args.no_peer,
+            max_concurrency=max(profile.concurrencies)))
+        if short:
+            log(short)
+            return 2
         wrk = ensure_wrk()
         from tests.support.sinks import MailSink, SmsSink  # the tests' real far ends, reused
 
