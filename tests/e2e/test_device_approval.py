@@ -12,10 +12,11 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
-from tests.support import chat, flows, money_requests
+from tests.support import chat, flows, merchants, money_requests
 from tests.support import wallet_flows as wf
 from tests.support.authenticator import SoftAuthenticator
 from tests.support.client import GraphQLClient
+from tests.support.merchants import close_merchant_clients  # noqa: F401 (an autouse fixture)
 from tests.support.server import RunningServer
 from tests.support.sinks import SmsSink
 from tests.support.wallet_flows import PIN, WalletAccount
@@ -341,3 +342,34 @@ async def test_withdrawals_and_red_packets_approved_with_the_device(
         **packet, "approval": {"deviceAssertion": phone_key.get(asked["deviceChallenge"])}}})
     assert sent["__typename"] == "RedPacketSent", sent
     assert sent["wallet"]["balance"]["amount"] == "83.34"
+
+
+
+PAY_ORDER = ("mutation($input: PayOrderInput!) { payOrder(input: $input) { __typename "
+             "... on OrderPaid { order { state } transfer { id approvedByDevice { name } } "
+             "wallet { balance { amount } } } " + ERRORS + " } }")
+
+
+async def test_an_order_paid_with_the_device(server: RunningServer, new_client: Callable[..., GraphQLClient],
+                                             sms_sink: SmsSink) -> None:
+    alice = await wf.funded_user(new_client(), sms_sink, "100.00", name="Alice")
+    shop = await merchants.make_shop(server.base_url, await wf.wallet_user(new_client(), sms_sink, name="Shopkeeper"))
+    phone_key = SoftAuthenticator()
+    await enrol(alice, phone_key)
+    order_id, other_order = await merchants.new_order(shop, "25.00"), await merchants.new_order(shop, "25.00")
+    key = str(uuid.uuid4())
+    asked = await alice.client.mutate("payOrder", PAY_ORDER, {"input": {"orderId": order_id, "idempotencyKey": key}})
+    assert asked["__typename"] == "VerificationRequiredError", asked
+    assert {m["name"] for m in asked["missing"]} == {"PAYMENT_PIN", "DEVICE_APPROVAL"}
+    signed = phone_key.get(asked["deviceChallenge"])
+    # The same amount to the same shop, but another order: the approval names this one only.
+    elsewhere = await alice.client.mutate("payOrder", PAY_ORDER, {"input": {
+        "orderId": other_order, "idempotencyKey": key, "approval": {"deviceAssertion": signed}}})
+    assert elsewhere["__typename"] == "ApprovalRejectedError", elsewhere
+    assert await wf.balance(alice) == "100.00"
+    paid = await alice.client.mutate("payOrder", PAY_ORDER, {"input": {
+        "orderId": order_id, "idempotencyKey": key, "approval": {"deviceAssertion": signed}}})
+    assert paid["__typename"] == "OrderPaid", paid
+    assert (paid["order"]["state"], paid["transfer"]["approvedByDevice"], paid["wallet"]["balance"]["amount"]) == (
+        "PAID", {"name": "Alice's phone"}, "75.00")
+    assert await merchants.merchant_balance(shop) == "25.00"
