@@ -14,8 +14,7 @@ from tortoise.expressions import Q, Subquery
 from tortoise.transactions import in_transaction
 
 from app import events
-from app.push.devices import notification_settings
-from app.push.notifications import PUSHABLE, notification_for
+from app.push.notifications import PUSHABLE, Facts, notification_for
 from app.runtime import Runtime
 from models import Event, PushDelivery, PushDevice, PushFeed
 
@@ -42,7 +41,7 @@ async def feed_once(rt: Runtime) -> int:
         late = await pushable.filter(Q(id__lte=feed.last_event_id), Q(id__gt=feed.last_event_id - RESCAN_IDS),
                                      Q(created_at__gte=now - timedelta(seconds=RESCAN_SECONDS))) \
             .order_by("-id").limit(BATCH)
-        deliveries = [d for event in [*late, *fresh] for d in await _deliveries(event, now)]
+        deliveries = await _deliveries([*late, *fresh], now)
         if deliveries:
             await PushDelivery.bulk_create(deliveries, ignore_conflicts=True)
         top = max([e.id for e in fresh], default=0)
@@ -51,10 +50,15 @@ async def feed_once(rt: Runtime) -> int:
     return len(fresh)
 
 
-async def _deliveries(event: Event, now: datetime) -> list[PushDelivery]:
-    notification = await notification_for(event, await notification_settings(event.user_id))
-    if notification is None:
+async def _deliveries(batch: list[Event], now: datetime) -> list[PushDelivery]:
+    if not batch:
         return []
-    devices = await PushDevice.filter(user_id=event.user_id, retired_at__isnull=True)
-    return [PushDelivery(event_id=event.id, device_id=d.id, payload=notification, next_attempt_at=now,
-                         created_at=now) for d in devices]
+    facts = await Facts.load(batch)
+    devices: dict[int, list[int]] = {}
+    for user_id, device_id in await PushDevice.filter(user_id__in={e.user_id for e in batch}, retired_at__isnull=True) \
+            .order_by("id").values_list("user_id", "id"):
+        devices.setdefault(user_id, []).append(device_id)
+    return [PushDelivery(event_id=event.id, device_id=device_id, payload=notification, next_attempt_at=now,
+                         created_at=now)
+            for event in batch if (notification := notification_for(event, facts)) is not None
+            for device_id in devices.get(event.user_id, [])]

@@ -6,10 +6,12 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
+from datetime import timedelta
 from typing import Any
 
-from tests.support import chat, wallet_flows
+from tests.support import chat, red_packets, wallet_flows
 from tests.support.flows import Account
+from tests.support.time_travel import travelling
 
 REGISTER = """mutation($input: RegisterPushDeviceInput!) { registerPushDevice(input: $input) {
   __typename ... on PushDeviceSuccess { device { id platform } } ... on Error { code message } } }"""
@@ -92,3 +94,39 @@ async def test_a_token_reported_dead_is_retired(new_client, sms_sink, push_sink)
     await sink.wait(live, 2)
     await asyncio.sleep(0.5)  # a few dispatcher rounds: nothing more is tried on the dead token
     assert len([p for p in sink.refused if p["token"] == dead]) == 1
+
+
+async def test_money_waiting_a_red_packet_and_the_reminder_are_pushed(  # type: ignore[no-untyped-def]
+        server, new_client, sms_sink, push_sink) -> None:
+    sink = push_sink
+    alice = await wallet_flows.wallet_user(new_client(), sms_sink, name="Alice")
+    bob = await wallet_flows.funded_user(new_client(), sms_sink, "30.00", name="Bob")
+    token = f"fcm-{uuid.uuid4().hex}"
+    await _device(alice.account, "FCM", token)
+
+    # A transfer that waits for acceptance has no receipt yet: the payee hears of it by this push alone.
+    waiting = wallet_flows.send_input(to_user=alice.user_id, amount="7.00", memo="secret rent")
+    waiting["input"]["requireAcceptance"] = True
+    sent = await bob.client.mutate("sendMoney", wallet_flows.SEND_MONEY, waiting)
+    assert sent["transfer"]["state"] == "AWAITING_ACCEPTANCE", sent
+    (first,) = await sink.wait(token, 1)
+    assert (first["notification"]["title"], first["notification"]["body"]) == (
+        "Money waiting for you", "Someone sent you money: accept it in the chat.")
+    assert "7.00" not in json.dumps(first)
+    assert "secret" not in json.dumps(first)
+
+    direct = await chat.start(bob.account, alice.account)
+    await red_packets.sent(bob, direct["id"], "6.00", 1, greeting="secret greeting")
+    second = (await sink.wait(token, 2))[1]
+    assert (second["notification"]["title"], second["notification"]["body"]) == ("Red packet", "You have a red packet.")
+    assert "secret" not in json.dumps(second)
+
+    with travelling(server) as clock:
+        clock.advance(timedelta(hours=22, minutes=1))  # two hours before the transfer goes back: a reminder
+        third = (await sink.wait(token, 3))[2]
+        await asyncio.sleep(0.5)
+    assert _without_event_id(third)["notification"] == {
+        "title": "Money waiting for you",
+        "body": "A transfer to you goes back to its sender soon unless you accept it.",
+        "data": {"kind": "transfer.reminder", "transferId": sent["transfer"]["id"]}}
+    assert len(sink.to(token)) == 3  # the chat's notice about it is a system message: not pushed
