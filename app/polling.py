@@ -2,7 +2,9 @@
 
 Each pass runs until it finds nothing due; then the worker sleeps until `wake()` (a commit that
 queued work) or the poll interval, whichever comes first. A failing pass is logged and retried on
-the next one; cancellation stops the worker.
+the next one; cancellation stops the worker. Now and then (hourly) a worker deletes the rows it
+finished longer ago than OUTBOX_RETENTION_DAYS, so an outbox holds what is due and recent history,
+not every message ever sent.
 """
 
 from __future__ import annotations
@@ -10,10 +12,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
+from datetime import datetime, timedelta
 
 import httpx
 
 from app.runtime import Runtime
+
+PRUNE_EVERY_SECONDS = 3600.0
 
 
 class PollingWorker:
@@ -25,6 +31,7 @@ class PollingWorker:
         self._wakeup = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._http = httpx.AsyncClient()
+        self._pruned_at = float("-inf")  # the first pass prunes (monotonic time may be small)
 
     def wake(self) -> None:
         self._wakeup.set()
@@ -43,11 +50,24 @@ class PollingWorker:
         """Do one batch of due work; True when there may be more right away."""
         raise NotImplementedError
 
+    async def prune_finished(self, before: datetime) -> int:
+        """Delete the rows this worker finished before `before`; returns how many (none by default)."""
+        return 0
+
+    async def _prune_now_and_then(self) -> None:
+        if time.monotonic() - self._pruned_at < PRUNE_EVERY_SECONDS:
+            return
+        self._pruned_at = time.monotonic()
+        days = self._rt.settings.outbox_retention_days
+        if gone := await self.prune_finished(self._rt.clock.now() - timedelta(days=days)):
+            self._log.info("%s pruned %d rows finished more than %d days ago", self.name, gone, days)
+
     async def _run(self) -> None:
         while True:
             try:
                 while await self.pass_once():
                     pass
+                await self._prune_now_and_then()
             except asyncio.CancelledError:
                 raise
             except Exception:

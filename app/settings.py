@@ -113,6 +113,8 @@ class Settings(BaseSettings):
     # Per-process cache of session lookups (on only while the bus is connected; see app/identity/sessions.py).
     session_cache_seconds: float = 30.0
     event_retention_days: int = 30
+    # Delivered SMS/mail, pushes and merchant notifications are deleted this long after they finished.
+    outbox_retention_days: int = 30
     # Device approval (WebAuthn): the relying party is the site or app the phone's key is bound to.
     webauthn_rp_id: str = "localhost"
     webauthn_rp_name: str = "imwallet"

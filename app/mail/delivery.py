@@ -12,6 +12,7 @@ import logging
 import random
 from datetime import UTC, datetime, timedelta
 
+from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
 from app import metrics
@@ -36,6 +37,10 @@ class DeliveryWorker(PollingWorker):
 
     async def pass_once(self) -> bool:
         return bool(await self.deliver_due())
+
+    async def prune_finished(self, before: datetime) -> int:
+        return await OutboundMessage.filter(Q(status=DeliveryStatus.SENT, sent_at__lt=before)
+                                            | Q(status=DeliveryStatus.FAILED, created_at__lt=before)).delete()
 
     async def deliver_due(self) -> int:
         """Deliver one batch of due messages; returns how many were attempted."""

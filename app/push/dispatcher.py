@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import logging
 import random
-from datetime import timedelta
+from datetime import datetime, timedelta
 
+from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
 from app.polling import PollingWorker
@@ -36,6 +37,10 @@ class PushDispatcher(PollingWorker):
 
     async def pass_once(self) -> bool:
         return bool(await feed_once(self._rt) or await self.deliver_due())
+
+    async def prune_finished(self, before: datetime) -> int:
+        return await PushDelivery.filter(Q(status=PushStatus.SENT, sent_at__lt=before)
+                                         | Q(status=PushStatus.FAILED, created_at__lt=before)).delete()
 
     async def deliver_due(self) -> int:
         """Send one batch of due pushes; returns how many were attempted."""
