@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import random
 import time
 from datetime import datetime, timedelta
 
@@ -20,6 +21,13 @@ import httpx
 from app.runtime import Runtime
 
 PRUNE_EVERY_SECONDS = 3600.0
+MAX_EXPONENT = 32  # 2**32 s is far past any cap; keeps the arithmetic in range however many attempts
+
+
+def backoff_seconds(attempts: int, base: float, cap: float) -> float:
+    """Delay before the next try after `attempts` failures: exponential, capped, half of it jittered."""
+    ceiling = min(cap, base * 2 ** min(attempts, MAX_EXPONENT))
+    return ceiling / 2 + random.uniform(0, ceiling / 2)
 
 
 class PollingWorker:

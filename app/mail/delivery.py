@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import random
 from datetime import UTC, datetime, timedelta
 
 from tortoise.expressions import Q
@@ -17,7 +16,7 @@ from tortoise.transactions import in_transaction
 
 from app import metrics
 from app.mail.transports import PermanentFailure, TemporaryFailure, send_mail, send_sms
-from app.polling import PollingWorker
+from app.polling import PollingWorker, backoff_seconds
 from app.runtime import Runtime
 from models.events import Channel, DeliveryStatus, OutboundMessage
 
@@ -93,8 +92,7 @@ class DeliveryWorker(PollingWorker):
         if now - msg.created_at > timedelta(seconds=s.mail_give_up_seconds):
             await self._finish(msg, DeliveryStatus.FAILED, f"gave up: {error}")
             return
-        delay = min(s.mail_retry_cap_seconds, s.mail_retry_base_seconds * 2 ** msg.attempts)
-        delay *= random.uniform(0.8, 1.2)
+        delay = backoff_seconds(msg.attempts, s.mail_retry_base_seconds, s.mail_retry_cap_seconds)
         await OutboundMessage.filter(id=msg.id).update(
             attempts=msg.attempts + 1, last_error=error[:300], next_attempt_at=now + timedelta(seconds=delay))
         metrics.delivery_retried(msg.channel.value)

@@ -21,7 +21,6 @@ import asyncio
 import contextlib
 import ipaddress
 import logging
-import random
 import socket
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
@@ -32,23 +31,16 @@ from tortoise.transactions import in_transaction
 
 from app.notifications.outbox import signing_secrets
 from app.notifications.signing import EVENT_ID_HEADER, HEADER, header
-from app.polling import PollingWorker
+from app.polling import PollingWorker, backoff_seconds
 from app.runtime import Runtime
 from models.notifications import MerchantNotification
 
 log = logging.getLogger("imwallet.notifications")
 LEASE_MARGIN_SECONDS = 30.0
-MAX_EXPONENT = 32  # 2**32 s is far past any cap; keeps the arithmetic in range however many attempts
 
 
 class RefusedDestination(Exception):
     """The notify URL resolves to an address this deployment does not call (SSRF guard)."""
-
-
-def backoff_seconds(attempts: int, base: float, cap: float) -> float:
-    """Delay before the next try after `attempts` failures: exponential, capped, half of it jittered."""
-    ceiling = min(cap, base * 2 ** min(attempts, MAX_EXPONENT))
-    return ceiling / 2 + random.uniform(0, ceiling / 2)
 
 
 def _public(ip: str) -> bool:

@@ -8,13 +8,12 @@ are queued for it. Other failures retry with capped exponential backoff, then gi
 from __future__ import annotations
 
 import logging
-import random
 from datetime import datetime, timedelta
 
 from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
-from app.polling import PollingWorker
+from app.polling import PollingWorker, backoff_seconds
 from app.push.feed import feed_once, start_feed
 from app.push.gateway import DeadToken, PermanentFailure, TemporaryFailure, send_push
 from app.runtime import Runtime
@@ -99,7 +98,6 @@ class PushDispatcher(PollingWorker):
         if now - delivery.created_at > timedelta(seconds=s.push_give_up_seconds):
             await self._finish(delivery, PushStatus.FAILED, f"gave up: {error}")
             return
-        delay = min(s.push_retry_cap_seconds, s.push_retry_base_seconds * 2 ** delivery.attempts)
-        delay *= random.uniform(0.8, 1.2)
+        delay = backoff_seconds(delivery.attempts, s.push_retry_base_seconds, s.push_retry_cap_seconds)
         await PushDelivery.filter(id=delivery.id).update(
             attempts=delivery.attempts + 1, last_error=error[:300], next_attempt_at=now + timedelta(seconds=delay))

@@ -18,9 +18,10 @@ from typing import Any
 import pytest
 
 from app.errors import InvalidInput
-from app.notifications.delivery import RefusedDestination, _public, backoff_seconds, check_destination
+from app.notifications.delivery import RefusedDestination, _public, check_destination
 from app.notifications.outbox import check_notify_url, keyring_secrets
 from app.notifications.signing import SignatureError, header, sign, verify
+from app.polling import backoff_seconds
 from app.security.keyed import Keyring
 
 SECRET = "whsec_" + "k" * 43
