@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable
 from datetime import UTC, datetime, timedelta
+from typing import Any, TypeVar
 
 from tortoise import timezone
 from tortoise.backends.base.client import BaseDBAsyncClient
@@ -22,13 +23,15 @@ from app.chat.announce import (
 )
 from app.chat.conversations import touch
 from app.errors import InvalidInput, MessageLocked, NotFound, NotReachable
+from app.ledger.retry import retry_conflicts
 from app.people.reach import Reach, check_direct, decide_transfer
 from app.runtime import Runtime
 from app.text import clean_text
 from app.unit_of_work import money_transaction
-from models import Conversation, ConversationKind, Member, Message, MessageKind, User
+from models import Audience, Conversation, ConversationKind, Member, Message, MessageKind, User
 
 MAX_TEXT = 4000
+T = TypeVar("T")
 
 
 async def send_message(rt: Runtime, user: User, *, conversation_id: int, text: str,
@@ -53,8 +56,8 @@ async def send_message(rt: Runtime, user: User, *, conversation_id: int, text: s
     return await _resend_safe(money_transaction(rt, post), conversation_id, user.id, cmid)
 
 
-async def _resend_safe(posting: Awaitable[Message], conversation_id: int, author_id: int,
-                       cmid: str | None) -> Message:
+async def _resend_safe(posting: Awaitable[T], conversation_id: int, author_id: int,
+                       cmid: str | None) -> T | Message:
     """A concurrent resend of the same client message id lost the unique key: hand back the first."""
     try:
         return await posting
@@ -104,8 +107,75 @@ WITH m AS (INSERT INTO messages (conversation_id, kind, author_id, text, client_
 SELECT id FROM m"""  # noqa: S608 (constant text)
 
 
+# The common case in one autocommit statement (no BEGIN, no COMMIT): a member's message, to a direct
+# partner who accepts it (decide_transfer's rule, in SQL), with a client message id not used yet. `g` is
+# that gate; only when it passes does `l` take every member's stream lock (plus the author's), in key
+# order, and `n` counts them, so every lock is held before `m` inserts the message (and takes the
+# conversation's key lock), before `c` locks the conversation row (the order a payment's _PAY takes
+# them in) and before `e` draws any event id. Nothing is written when the gate fails: no row comes back
+# and _send_in_transaction says why. The members are those of the statement's snapshot (taken before it
+# waited for the locks); the two-statement path re-read them after its locks, see the findings doc.
+_SEND = f"""
+WITH g AS (SELECT 1 FROM conversations cv,
+             LATERAL (SELECT CASE WHEN cv.kind = 'direct' AND cv.direct_key IS NOT NULL THEN
+                        CASE WHEN split_part(cv.direct_key, ':', 1)::bigint = $2
+                             THEN split_part(cv.direct_key, ':', 2)::bigint
+                             ELSE split_part(cv.direct_key, ':', 1)::bigint END END AS other) AS o,
+             LATERAL (SELECT COALESCE((SELECT ps.messages_from FROM privacy_settings ps WHERE ps.user_id = o.other),
+                                      '{Audience.EVERYONE.value}') AS audience) AS p
+           WHERE cv.id = $1
+             AND EXISTS (SELECT 1 FROM conversation_members WHERE conversation_id = $1 AND user_id = $2
+                           AND left_at IS NULL)
+             AND (o.other IS NULL
+                  OR (NOT EXISTS (SELECT 1 FROM blocks b WHERE b.blocker_id = o.other AND b.blocked_id = $2)
+                      AND p.audience <> '{Audience.NOBODY.value}'
+                      AND (p.audience = '{Audience.EVERYONE.value}'
+                           OR EXISTS (SELECT 1 FROM contacts ct WHERE ct.owner_id = o.other AND ct.other_id = $2))))
+             AND NOT EXISTS (SELECT 1 FROM messages WHERE conversation_id = $1 AND author_id = $2
+                               AND client_message_id = $4)),
+     l AS ({LOCKED_MEMBERS.replace("$2", "$6")} WHERE EXISTS (SELECT 1 FROM g)),
+     n AS (SELECT count(*) AS held FROM l),
+     m AS (INSERT INTO messages (conversation_id, kind, author_id, text, client_message_id, created_at, memo)
+           SELECT $1, 'text', $2, $3, $4, $5, '' FROM n WHERE n.held > 0 RETURNING id),
+     c AS (UPDATE conversations SET last_message_id = m.id, last_activity_at = $5 FROM m WHERE conversations.id = $1),
+     r AS (UPDATE conversation_members SET last_read_message_id = m.id FROM m
+           WHERE conversation_id = $1 AND user_id = $2 AND last_read_message_id < m.id),
+     e AS (INSERT INTO events (user_id, kind, payload, created_at)
+           SELECT l.user_id, 'message.added', jsonb_build_object('conversationId', $1::bigint, 'messageId', m.id), $5
+           FROM m, l)
+SELECT id FROM m"""  # noqa: S608 (constant text)
+
+
 async def _send_on_postgres(rt: Runtime, user: User, conversation_id: int, text: str, cmid: str | None) -> Message:
-    """sendMessage in one transaction of two statements, whatever the number of members (issue 7)."""
+    """sendMessage as one autocommit statement (_SEND); whatever it declined, the transaction explains."""
+    at = timezone.now()
+
+    async def send() -> list[dict[str, Any]]:
+        return await get_connection("default").execute_query_dict(
+            _SEND, [conversation_id, user.id, text, cmid, at, [user.id]])
+
+    posted = await _resend_safe(retry_conflicts(send), conversation_id, user.id, cmid)
+    if isinstance(posted, Message):
+        return posted
+    if not posted:  # a stranger, a refused direct partner, a resend or an agent joining: the careful path
+        return await _send_in_transaction(rt, user, conversation_id, text, cmid)
+    rt.events_waker.wake()
+    return _built(posted[0]["id"], conversation_id, user.id, text, cmid, at)
+
+
+def _built(message_id: int, conversation_id: int, author_id: int, text: str, cmid: str | None,
+           at: datetime) -> Message:
+    """The message as written (not re-read)."""
+    message = Message(id=message_id, conversation_id=conversation_id, kind=MessageKind.TEXT,
+                      author_id=author_id, text=text, client_message_id=cmid, created_at=at, memo="")
+    message._saved_in_db = True
+    return message
+
+
+async def _send_in_transaction(rt: Runtime, user: User, conversation_id: int, text: str,
+                               cmid: str | None) -> Message:
+    """The gate, then the write, in one transaction: it raises NotFound / NotReachable, hands back a
+    resend's first message, or lets a support agent join the thread before answering."""
 
     async def post(conn: BaseDBAsyncClient) -> Message:
         rows = await conn.execute_query_dict(_GATE, [conversation_id, user.id, cmid, [user.id]])
@@ -128,10 +198,7 @@ async def _send_on_postgres(rt: Runtime, user: User, conversation_id: int, text:
             await _join_as_agent(await Conversation.get(id=conversation_id), user)
         at = timezone.now()
         posted = await conn.execute_query_dict(_POST, [conversation_id, user.id, text, cmid, at, [user.id]])
-        message = Message(id=posted[0]["id"], conversation_id=conversation_id, kind=MessageKind.TEXT,
-                          author_id=user.id, text=text, client_message_id=cmid, created_at=at, memo="")
-        message._saved_in_db = True
-        return message
+        return _built(posted[0]["id"], conversation_id, user.id, text, cmid, at)
 
     return await _resend_safe(money_transaction(rt, post), conversation_id, user.id, cmid)
 

@@ -11,6 +11,8 @@ from __future__ import annotations
 import secrets
 from datetime import UTC, datetime, timedelta
 
+from tortoise.connection import get_connection
+
 from app.errors import NotFound
 from app.runtime import Runtime
 from app.security.keyed import token_hash
@@ -38,7 +40,7 @@ async def authenticate(rt: Runtime, token: str) -> Session | None:
     digest = token_hash(token)
     entry = rt.session_cache.get(digest, now)
     if entry is not None:
-        user = await User.get_or_none(id=entry.user_id)
+        user = await _user(entry.user_id)
         if user is None:
             return None
         session = Session(id=entry.session_id, user=user, token_hash=entry.token_hash,
@@ -58,6 +60,20 @@ async def authenticate(rt: Runtime, token: str) -> Session | None:
     if entry is None or entry.last_seen_at != session.last_seen_at:
         rt.session_cache.put(session, now)
     return session
+
+
+# The session's user on every request whose session the cache knew: on PostgreSQL the same row the
+# ORM would read (and built as it would build it), without building the query each time.
+_USER_BY_ID = "SELECT {} FROM {} WHERE id = $1".format(  # noqa: S608 (the model's own names)
+    ", ".join(f'"{c}"' for c in User._meta.fields_db_projection.values()), f'"{User._meta.db_table}"')
+
+
+async def _user(user_id: int) -> User | None:
+    conn = get_connection("default")
+    if conn.capabilities.dialect != "postgres":
+        return await User.get_or_none(id=user_id)
+    rows = await conn.execute_query_dict(_USER_BY_ID, [user_id])
+    return User._init_from_db(**rows[0]) if rows else None
 
 
 async def still_live(rt: Runtime, session: Session) -> bool:
