@@ -113,8 +113,10 @@ SELECT id FROM m"""  # noqa: S608 (constant text)
 # order, and `n` counts them, so every lock is held before `m` inserts the message (and takes the
 # conversation's key lock), before `c` locks the conversation row (the order a payment's _PAY takes
 # them in) and before `e` draws any event id. Nothing is written when the gate fails: no row comes back
-# and _send_in_transaction says why. The members are those of the statement's snapshot (taken before it
-# waited for the locks); the two-statement path re-read them after its locks, see the findings doc.
+# and _send_in_transaction says why. Only for a direct chat: the members read are those of the
+# statement's snapshot, taken before it waited for the locks, and a direct chat's two members never
+# change; in a group someone could join (and miss the event) or leave (and get it) during that wait, so a
+# group or support thread takes the two-statement path, which reads the members again under its locks.
 _SEND = f"""
 WITH g AS (SELECT 1 FROM conversations cv,
              LATERAL (SELECT CASE WHEN cv.kind = 'direct' AND cv.direct_key IS NOT NULL THEN
@@ -123,7 +125,7 @@ WITH g AS (SELECT 1 FROM conversations cv,
                              ELSE split_part(cv.direct_key, ':', 1)::bigint END END AS other) AS o,
              LATERAL (SELECT COALESCE((SELECT ps.messages_from FROM privacy_settings ps WHERE ps.user_id = o.other),
                                       '{Audience.EVERYONE.value}') AS audience) AS p
-           WHERE cv.id = $1
+           WHERE cv.id = $1 AND cv.kind = 'direct'
              AND EXISTS (SELECT 1 FROM conversation_members WHERE conversation_id = $1 AND user_id = $2
                            AND left_at IS NULL)
              AND (o.other IS NULL
@@ -148,6 +150,8 @@ SELECT id FROM m"""  # noqa: S608 (constant text)
 
 async def _send_on_postgres(rt: Runtime, user: User, conversation_id: int, text: str, cmid: str | None) -> Message:
     """sendMessage as one autocommit statement (_SEND); whatever it declined, the transaction explains."""
+    if conversation_id in _NOT_DIRECT:
+        return await _send_in_transaction(rt, user, conversation_id, text, cmid)
     at = timezone.now()
 
     async def send() -> list[dict[str, Any]]:
@@ -157,10 +161,22 @@ async def _send_on_postgres(rt: Runtime, user: User, conversation_id: int, text:
     posted = await _resend_safe(retry_conflicts(send), conversation_id, user.id, cmid)
     if isinstance(posted, Message):
         return posted
-    if not posted:  # a stranger, a refused direct partner, a resend or an agent joining: the careful path
+    if not posted:  # a group, a stranger, a refused direct partner, a resend or an agent joining
         return await _send_in_transaction(rt, user, conversation_id, text, cmid)
     rt.events_waker.wake()
     return _built(posted[0]["id"], conversation_id, user.id, text, cmid, at)
+
+
+# Conversations known not to be direct chats (a kind never changes), so their messages skip the statement
+# that would decline them. Per process and bounded: a miss costs one declined statement, nothing else.
+_NOT_DIRECT: set[int] = set()
+_NOT_DIRECT_MAX = 100_000
+
+
+def _remember_not_direct(conversation_id: int) -> None:
+    if len(_NOT_DIRECT) >= _NOT_DIRECT_MAX:
+        _NOT_DIRECT.clear()
+    _NOT_DIRECT.add(conversation_id)
 
 
 def _built(message_id: int, conversation_id: int, author_id: int, text: str, cmid: str | None,
@@ -183,6 +199,8 @@ async def _send_in_transaction(rt: Runtime, user: User, conversation_id: int, te
             raise NotFound("conversation")
         gate = rows[0]
         kind = ConversationKind(gate["kind"])
+        if kind != ConversationKind.DIRECT:
+            _remember_not_direct(conversation_id)
         joining = False
         if not gate["is_member"]:
             if kind != ConversationKind.SUPPORT or not is_agent(user):
