@@ -11,7 +11,7 @@ from strawberry import relay
 from strawberry.dataloader import DataLoader
 
 from app.chat import access, support
-from app.chat import messages as message_service
+from app.chat.history import history
 from app.chat.unread import unread_counts
 from app.errors import InvalidInput, NotFound
 from models import Conversation as ConversationModel
@@ -102,11 +102,14 @@ class Conversation(relay.Node):
         size = page_size(last if backwards else first, cap, "last" if backwards else "first")
         after_id = parse_message_cursor(after, "after")
         before_id = parse_message_cursor(before, "before")
-        rows, more = await message_service.history(viewer, self._model.id, limit=size, after=after_id,
-                                                   before=before_id, newest=backwards)
-        edges = [MessageEdge(cursor=message_cursor(m.id), node=Message.from_model(m)) for m in rows]
+        page = await history(viewer, self._model.id, limit=size, after=after_id, before=before_id,
+                             newest=backwards)
+        authors = {uid: ChatUser(id=strawberry.ID(encode_id("User", uid)), display_name=name)
+                   for uid, name in page.author_names.items()}
+        edges = [MessageEdge(cursor=message_cursor(m.id), node=Message.from_model(m, authors))
+                 for m in page.messages]
         return MessageConnection(edges=edges, page_info=relay.PageInfo(
-            has_next_page=more and not backwards, has_previous_page=more and backwards,
+            has_next_page=page.more and not backwards, has_previous_page=page.more and backwards,
             start_cursor=edges[0].cursor if edges else None, end_cursor=edges[-1].cursor if edges else None))
 
     @classmethod
