@@ -5,8 +5,19 @@ For anyone else a conversation does not exist: the same NotFound as for a missin
 
 from __future__ import annotations
 
+from tortoise.connection import get_connection
+
 from app.errors import NotFound
 from models import Conversation, ConversationKind, Member, Message, User, UserRole
+
+# The conversation and whether the user is one of its current members in one statement (was two
+# queries on every read of a conversation).
+_VISIBLE = """
+SELECT c.*, EXISTS (SELECT 1 FROM conversation_members m
+                    WHERE m.conversation_id = c.id AND m.user_id = {user} AND m.left_at IS NULL) AS is_member
+FROM conversations c WHERE c.id = {conversation}"""
+_VISIBLE_PG = _VISIBLE.format(conversation="$1", user="$2")
+_VISIBLE_SQLITE = _VISIBLE.format(conversation="?", user="?")
 
 
 def is_agent(user: User) -> bool:
@@ -19,10 +30,15 @@ async def membership(user_id: int, conversation_id: int) -> Member | None:
 
 async def visible_conversation(user: User, conversation_id: int) -> Conversation:
     """The conversation if the user may read it; NotFound otherwise."""
-    conversation = await Conversation.get_or_none(id=conversation_id)
-    if conversation is None:
+    conn = get_connection("default")
+    if conn.capabilities.dialect == "postgres":
+        rows = await conn.execute_query_dict(_VISIBLE_PG, [conversation_id, user.id])
+    else:  # "?" binds by position: the member's user comes first in the text
+        rows = await conn.execute_query_dict(_VISIBLE_SQLITE, [user.id, conversation_id])
+    if not rows:
         raise NotFound("conversation")
-    if await membership(user.id, conversation_id) is not None:
+    conversation = Conversation._init_from_db(**rows[0])
+    if rows[0]["is_member"]:
         return conversation
     if conversation.kind == ConversationKind.SUPPORT and is_agent(user):
         return conversation

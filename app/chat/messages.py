@@ -22,7 +22,7 @@ from app.chat.announce import (
     lock_conversation,
 )
 from app.chat.conversations import touch
-from app.errors import InvalidInput, MessageLocked, NotFound, NotReachable
+from app.errors import MessageLocked, NotFound, NotReachable
 from app.ledger.retry import retry_conflicts
 from app.people.reach import Reach, check_direct, decide_transfer
 from app.runtime import Runtime
@@ -327,20 +327,3 @@ async def mark_read(rt: Runtime, user: User, *, conversation_id: int, message_id
 
     await money_transaction(rt, read)
     return await Member.get(id=member.id)
-
-
-async def history(user: User, conversation_id: int, *, limit: int, after: int | None = None,
-                  before: int | None = None, newest: bool = False) -> tuple[list[Message], bool]:
-    """A page of messages in id order, and whether more lie beyond it in the paging direction."""
-    if limit < 0:
-        raise InvalidInput("first", "must not be negative")
-    conversation = await visible_conversation(user, conversation_id)
-    query = Message.filter(conversation_id=conversation.id)
-    if after is not None:
-        query = query.filter(id__gt=after)
-    if before is not None:
-        query = query.filter(id__lt=before)
-    rows = await query.order_by("-id" if newest else "id").limit(limit + 1)
-    more = len(rows) > limit
-    rows = rows[:limit]
-    return (list(reversed(rows)) if newest else rows), more

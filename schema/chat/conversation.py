@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 import strawberry
 from strawberry import relay
 from strawberry.dataloader import DataLoader
 
 from app.chat import access, support
-from app.chat import messages as message_service
+from app.chat.conversations import ConversationPage
+from app.chat.history import history
 from app.chat.unread import unread_counts
 from app.errors import InvalidInput, NotFound
 from models import Conversation as ConversationModel
@@ -45,11 +46,12 @@ class Conversation(relay.Node):
     last_activity_at: datetime = strawberry.field(
         description="When its newest message was sent; conversations sort by it.")
     _model: strawberry.Private[ConversationModel]
+    _page: strawberry.Private[ConversationPage | None] = None  # the list page it was read with, if any
 
     @classmethod
-    def from_model(cls, m: ConversationModel) -> Conversation:
+    def from_model(cls, m: ConversationModel, page: ConversationPage | None = None) -> Conversation:
         return cls(id=m.id, kind=m.kind, title=m.title, created_at=m.created_at,
-                   last_activity_at=m.last_activity_at, _model=m)
+                   last_activity_at=m.last_activity_at, _model=m, _page=page)
 
     @strawberry.field(description="The group's owner; null for direct and support conversations.")
     async def owner(self, info: Info) -> ChatUser | None:
@@ -62,16 +64,31 @@ class Conversation(relay.Node):
                        if m.last_read_message_id else None)
                 for m in await loaders.members(info).load(self._model.id)]
 
+    # lastMessage and unreadCount are synchronous when the page read them (graphql-core then completes
+    # the list without a task per row); otherwise they return the loaders' awaitables, which
+    # graphql-core awaits like an async resolver's.
     @strawberry.field(description="The newest message, if any.")
-    async def last_message(self, info: Info) -> Message | None:
+    def last_message(self, info: Info) -> Message | None:
         if self._model.last_message_id is None:
             return None
-        m = await loaders.messages(info).load(self._model.last_message_id)
+        if self._page is not None:
+            m = self._page.last_messages.get(self._model.id)
+            return Message.from_model(m) if m else None
+        return cast("Message | None", self._load_last_message(info, self._model.last_message_id))
+
+    @staticmethod
+    async def _load_last_message(info: Info, message_id: int) -> Message | None:
+        m = await loaders.messages(info).load(message_id)
         return Message.from_model(m) if m else None
 
     @strawberry.field(description="Messages from others after the viewer's read position (recalled ones "
                                   "not counted).")
-    async def unread_count(self, info: Info) -> int:
+    def unread_count(self, info: Info) -> int:
+        if self._page is not None and self._page.unread is not None:
+            return self._page.unread[self._model.id]
+        return cast(int, self._load_unread(info))
+
+    async def _load_unread(self, info: Info) -> int:
         viewer = info.context.require_viewer()
 
         async def load(ids: list[int]) -> list[int]:
@@ -102,11 +119,14 @@ class Conversation(relay.Node):
         size = page_size(last if backwards else first, cap, "last" if backwards else "first")
         after_id = parse_message_cursor(after, "after")
         before_id = parse_message_cursor(before, "before")
-        rows, more = await message_service.history(viewer, self._model.id, limit=size, after=after_id,
-                                                   before=before_id, newest=backwards)
-        edges = [MessageEdge(cursor=message_cursor(m.id), node=Message.from_model(m)) for m in rows]
+        page = await history(viewer, self._model.id, limit=size, after=after_id, before=before_id,
+                             newest=backwards)
+        authors = {uid: ChatUser(id=strawberry.ID(encode_id("User", uid)), display_name=name)
+                   for uid, name in page.author_names.items()}
+        edges = [MessageEdge(cursor=message_cursor(m.id), node=Message.from_model(m, authors))
+                 for m in page.messages]
         return MessageConnection(edges=edges, page_info=relay.PageInfo(
-            has_next_page=more and not backwards, has_previous_page=more and backwards,
+            has_next_page=page.more and not backwards, has_previous_page=page.more and backwards,
             start_cursor=edges[0].cursor if edges else None, end_cursor=edges[-1].cursor if edges else None))
 
     @classmethod

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Annotated
 
 import strawberry
 from strawberry import relay
+from strawberry.types.nodes import SelectedField, Selection
 
 from app.chat import access, conversations, support
 from app.errors import NotFound
@@ -23,6 +25,13 @@ from schema.context import Info
 from schema.ids import decode_id
 
 
+def _asks_for(selections: Sequence[Selection], name: str) -> bool:
+    """Whether a field of this name is selected anywhere below (fragments included): a page reads the
+    unread counts only for a client that shows them."""
+    return any((isinstance(s, SelectedField) and s.name == name) or _asks_for(s.selections, name)
+               for s in selections)
+
+
 @strawberry.type
 class ChatQuery:
     @strawberry.field(description="The viewer's conversations, most recent activity first, with unread counts.")
@@ -30,9 +39,11 @@ class ChatQuery:
                             after: PageAfter = None) -> ConversationConnection:
         viewer = info.context.require_viewer()
         size = page_size(first, info.context.rt.settings.max_page_size, "first")
-        rows = await conversations.conversations_of(viewer, first=size, after=parse_activity_cursor(after))
-        edges = [ConversationEdge(cursor=activity_cursor(c.last_activity_at, c.id), node=Conversation.from_model(c))
-                 for c in rows[:size]]
+        page = await conversations.conversations_of(viewer, first=size, after=parse_activity_cursor(after),
+                                                    unread=_asks_for(info.selected_fields, "unreadCount"))
+        rows = page.conversations
+        edges = [ConversationEdge(cursor=activity_cursor(c.last_activity_at, c.id),
+                                  node=Conversation.from_model(c, page)) for c in rows[:size]]
         return ConversationConnection(edges=edges, page_info=relay.PageInfo(
             has_next_page=len(rows) > size, has_previous_page=after is not None,
             start_cursor=edges[0].cursor if edges else None, end_cursor=edges[-1].cursor if edges else None))

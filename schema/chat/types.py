@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 from enum import StrEnum
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, cast
 
 import strawberry
 from strawberry import relay
@@ -175,11 +175,12 @@ class Message(relay.Node):
     edited_at: datetime | None = strawberry.field(description="Set once the author has edited it.")
     recalled_at: datetime | None = strawberry.field(description="Set once recalled; the text is then gone.")
     _model: strawberry.Private[MessageModel]
+    _authors: strawberry.Private[dict[int, ChatUser] | None] = None  # read with the page, when it was
 
     @classmethod
-    def from_model(cls, m: MessageModel) -> Message:
+    def from_model(cls, m: MessageModel, authors: dict[int, ChatUser] | None = None) -> Message:
         return cls(id=m.id, kind=m.kind, created_at=m.created_at, edited_at=m.edited_at,
-                   recalled_at=m.recalled_at, _model=m)
+                   recalled_at=m.recalled_at, _model=m, _authors=authors)
 
     @strawberry.field(description="Null for a recalled message (a tombstone) and for non-text kinds.")
     def text(self) -> str | None:
@@ -200,8 +201,20 @@ class Message(relay.Node):
         return strawberry.ID(encode_id("Conversation", self._model.conversation_id))
 
     @strawberry.field(description="Null for system notices.")
-    async def author(self, info: Info) -> ChatUser | None:
-        return await chat_user(info, self._model.author_id)
+    def author(self, info: Info) -> ChatUser | None:
+        # Synchronous when the author is at hand (read with the page, or the viewer): graphql-core then
+        # completes a page's list without a task per row. Otherwise the loader's awaitable is returned,
+        # which graphql-core awaits like an async resolver's.
+        author_id = self._model.author_id
+        if author_id is None:
+            return None
+        known = self._authors.get(author_id) if self._authors else None
+        if known is not None:
+            return known
+        viewer = info.context.viewer
+        if viewer is not None and viewer.id == author_id:
+            return ChatUser.from_model(viewer)
+        return cast("ChatUser | None", chat_user(info, author_id))
 
     @strawberry.field(description="Until when the author may edit it; null when it cannot be edited.")
     def editable_until(self, info: Info) -> datetime | None:

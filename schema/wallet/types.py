@@ -206,7 +206,7 @@ class Wallet:
             self._model.user_id or 0, first=first, before_entry_id=parse_cursor(after),
             kinds=[EntryKind(k.value) for k in (filter.kinds or [])] if filter else [],
             since=_aware(filter.from_, "filter.from") if filter else None,
-            until=_aware(filter.to, "filter.to") if filter else None)
+            until=_aware(filter.to, "filter.to") if filter else None, account_id=self._model.id)
         edges = [WalletTransactionEdge(cursor=entry_cursor(r.entry.id), node=WalletTransaction.from_record(r))
                  for r in page.records]
         return WalletTransactionConnection(edges=edges, page_info=relay.PageInfo(
