@@ -119,7 +119,7 @@ async def run(server_url: str, server: Process, seeded: Seeded, *, subscribers: 
                     answered[data["transfer"]["id"]] = (sent, time.perf_counter())
 
             started = time.perf_counter()
-            cpu_from = server.cpu_seconds()
+            cpu_from, own_from = server.cpu_seconds(), time.process_time()
             payments = []
             total = int(rate * seconds)
             for n in range(total):
@@ -130,10 +130,10 @@ async def run(server_url: str, server: Process, seeded: Seeded, *, subscribers: 
                 payments.append(asyncio.create_task(pay(n, due)))
             await asyncio.gather(*payments)
             elapsed = time.perf_counter() - started
-            send_cpu = server.cpu_seconds() - cpu_from
+            send_cpu, own_cpu = server.cpu_seconds() - cpu_from, time.process_time() - own_from
             _log(f"receipts: {len(answered)} answered in {elapsed:.1f} s; server CPU {idle_cpu:.2f} cores idle, "
                  f"{send_cpu / elapsed:.2f} cores sending, {1000 * send_cpu / max(1, len(answered)):.1f} ms "
-                 "per answered transfer")
+                 f"per answered transfer; this harness process {own_cpu / elapsed:.2f} cores")
 
             async def retry(token: str, raw: str) -> bool:
                 r = await http.post("/graphql", content=raw, timeout=120, headers={
