@@ -21,6 +21,7 @@ from starlette.websockets import WebSocket
 from app import events
 from app.runtime import Runtime
 from schema.context import Context
+from schema.websocket import SESSION_SWEPT
 from subscriptions import reads
 from subscriptions.bus import LAGGED, Bus
 
@@ -98,6 +99,9 @@ async def user_stream(ctx: Context, *, after: str | None) -> AsyncIterator[list[
         raise stream_error("NOT_AUTHENTICATED", "Send authToken in connection_init to subscribe.")
     bus = bus_of(ctx.rt)
     recheck = ctx.rt.settings.session_recheck_seconds
+    # On a socket SocketSessions sweeps (graphql-transport-ws), the sweep ends the session's operations;
+    # a socket it does not know (legacy graphql-ws) is re-checked here, per stream.
+    swept = bool(ctx.extras.get(SESSION_SWEPT))
     loop = asyncio.get_running_loop()
     watch = _Watch(ctx)
     try:
@@ -118,7 +122,7 @@ async def user_stream(ctx: Context, *, after: str | None) -> AsyncIterator[list[
                         watch.seen_lag = True
                         raise stream_error("LAGGED", f"Too far behind; resubscribe with after: \"{cursor}\".")
                     if loop.time() >= next_check:
-                        if not await reads.session_live(session.id):
+                        if not swept and not await reads.session_live(session.id):
                             raise stream_error("SESSION_ENDED", "The session was signed out or expired.")
                         next_check = next_tick(loop.time(), recheck, session.user_id)
                         break  # the periodic read: carries the stream through a lost doorbell
