@@ -18,6 +18,7 @@ import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from tortoise import timezone
 from tortoise.connection import get_connection
@@ -116,6 +117,43 @@ async def stream_head(user_id: int) -> int:
 async def read_after(user_id: int, after_id: int, limit: int) -> list[Event]:
     """The user's events after a cursor, oldest first."""
     return await Event.filter(user_id=user_id, id__gt=after_id).order_by("id").limit(limit)
+
+
+@dataclass(frozen=True, slots=True)
+class Stored:
+    """An event as a live stream delivers it: plain values, no model object built per event."""
+
+    id: int
+    user_id: int
+    kind: str
+    payload: Mapping[str, Any]
+    created_at: datetime
+
+
+# Every stream's page in one statement: for each (user, cursor), that user's next `limit` events
+# through the (user_id, id) index; `n` says whose row it is.
+_READ_MANY = """
+SELECT c.n, e.id, e.kind, e.payload::text AS payload, e.created_at
+FROM unnest($1::bigint[], $2::bigint[]) WITH ORDINALITY AS c(user_id, after_id, n)
+CROSS JOIN LATERAL (SELECT id, kind, payload, created_at FROM events
+                    WHERE user_id = c.user_id AND id > c.after_id ORDER BY id LIMIT $3) AS e
+ORDER BY c.n, e.id"""
+
+
+async def read_after_many(cursors: Sequence[tuple[int, int]], limit: int) -> list[list[Stored]]:
+    """For each (user id, cursor), up to `limit` of that user's events after the cursor, oldest first."""
+    if not cursors:
+        return []
+    conn = get_connection("default")
+    if conn.capabilities.dialect != "postgres":  # SQLite: one process, few streams
+        return [[Stored(e.id, e.user_id, e.kind, e.payload, e.created_at) for e in await read_after(uid, after, limit)]
+                for uid, after in cursors]
+    rows = await conn.execute_query_dict(_READ_MANY, [[u for u, _ in cursors], [a for _, a in cursors], limit])
+    pages: list[list[Stored]] = [[] for _ in cursors]
+    for r in rows:
+        n = int(r["n"]) - 1
+        pages[n].append(Stored(int(r["id"]), cursors[n][0], r["kind"], json.loads(r["payload"]), r["created_at"]))
+    return pages
 
 
 async def cursor_expired(after_id: int) -> bool:

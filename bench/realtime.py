@@ -24,8 +24,13 @@ from bench.stack import Process
 from bench.stats import percentile
 from bench.workloads import SEND_MONEY, gid, send_money_body
 
+IDLE_SECONDS = 3.0
 SUBSCRIBE = ("subscription { events { __typename "
              "... on PaymentReceiptEvent { receipt { receiptKind transferId } } } }")
+
+
+def _log(msg: str) -> None:
+    print(f"[bench {time.strftime('%H:%M:%S')}] {msg}", flush=True)
 
 
 async def _subscriber(url: str, token: str, arrivals: dict[tuple[str, str], float], ready: asyncio.Event,
@@ -73,8 +78,12 @@ async def run(server_url: str, server: Process, seeded: Seeded, *, subscribers: 
         await asyncio.sleep(0.005)  # connect at ~200/s, as clients arriving, not one burst
     try:
         await asyncio.wait_for(ready.wait(), 120)
-        await asyncio.sleep(3)  # idle: let the subscriptions settle
+        _log(f"receipts: {len(users)} subscribed; idle for {IDLE_SECONDS:.0f} s")
+        cpu_idle_from = server.cpu_seconds()
+        await asyncio.sleep(IDLE_SECONDS)  # idle: let the subscriptions settle
+        idle_cpu = (server.cpu_seconds() - cpu_idle_from) / IDLE_SECONDS
         rss_idle = server.rss_bytes()
+        _log(f"receipts: sending {rate:g} transfers/s for {seconds:g} s")
         ring = [(a, b) for a, b, _ in seeded.pairs if a < subscribers and b < subscribers]
         rng = random.Random(7)
         answered: dict[str, tuple[float, float]] = {}
@@ -110,6 +119,7 @@ async def run(server_url: str, server: Process, seeded: Seeded, *, subscribers: 
                     answered[data["transfer"]["id"]] = (sent, time.perf_counter())
 
             started = time.perf_counter()
+            cpu_from, own_from = server.cpu_seconds(), time.process_time()
             payments = []
             total = int(rate * seconds)
             for n in range(total):
@@ -120,6 +130,10 @@ async def run(server_url: str, server: Process, seeded: Seeded, *, subscribers: 
                 payments.append(asyncio.create_task(pay(n, due)))
             await asyncio.gather(*payments)
             elapsed = time.perf_counter() - started
+            send_cpu, own_cpu = server.cpu_seconds() - cpu_from, time.process_time() - own_from
+            _log(f"receipts: {len(answered)} answered in {elapsed:.1f} s; server CPU {idle_cpu:.2f} cores idle, "
+                 f"{send_cpu / elapsed:.2f} cores sending, {1000 * send_cpu / max(1, len(answered)):.1f} ms "
+                 f"per answered transfer; this harness process {own_cpu / elapsed:.2f} cores")
 
             async def retry(token: str, raw: str) -> bool:
                 r = await http.post("/graphql", content=raw, timeout=120, headers={
@@ -152,6 +166,10 @@ async def run(server_url: str, server: Process, seeded: Seeded, *, subscribers: 
         "p99_from_request_ms": percentile(from_request, 99) * 1000,
         "met": at_scale and p99 < 100 and received == len(expected) and not failures
         and len(answered) / elapsed >= 0.95 * rate,
+        # CPU of the server's processes (robust where throughput is not, on a shared machine): while the
+        # subscriptions sit idle, in cores; while sending, per answered transfer (receipts delivered included).
+        "server_cpu_idle_cores": idle_cpu,
+        "server_cpu_ms_per_transfer": 1000 * send_cpu / max(1, len(answered)),
         "rss_before_mib": rss_before / 2**20, "rss_idle_mib": rss_idle / 2**20, "idle_mib": idle_mib,
         "idle_kib_per_subscription": idle_mib * 1024 / max(1, len(users)), "idle_mib_per_1000": per_1000,
         "idle_met": per_1000 < 100,

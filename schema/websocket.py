@@ -26,6 +26,7 @@ CLOSE_SESSION_ENDED = 4403
 SESSION_ENDED_REASON = "session ended: sign in again"
 MAX_OPERATION_ID_LENGTH = 128
 MAX_TOKENS_TO_CLASSIFY = 10_000  # the schema's own token limit refuses long documents properly
+SESSION_SWEPT = "session_swept"  # Context.extras key: SocketSessions re-checks this socket's session
 
 
 def _invalid_frame(message: object) -> str | None:
@@ -84,6 +85,9 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
         if self.connection_acknowledged and session is not None:
             sockets: SocketSessions = self.view.sockets  # type: ignore[attr-defined]
             sockets.add(self)
+            # The sweep re-checks this socket's session for all its operations (one query per process
+            # per round): its streams need no check of their own (subscriptions/stream.py).
+            self.context.extras[SESSION_SWEPT] = True
 
     async def handle_subscribe(self, message: Any) -> None:
         session = self.context.session

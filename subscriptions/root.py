@@ -9,7 +9,7 @@ import strawberry
 
 from app.chat.access import visible_conversation
 from app.errors import NotFound
-from models import Event
+from app.events import Stored
 from schema.arguments import StreamAfter
 from schema.context import Info
 from schema.ids import decode_id
@@ -28,7 +28,7 @@ OneConversation = Annotated[strawberry.ID | None, strawberry.argument(
 CONVERSATION_KINDS = MESSAGE_KINDS | {"conversation.read"}
 
 
-async def _deliver(info: Info, after: str | None, keep: Callable[[Event], bool],
+async def _deliver(info: Info, after: str | None, keep: Callable[[Stored], bool],
                    keep_signal: Callable[[dict[str, Any]], bool]) -> AsyncGenerator[Any, None]:
     async for item in user_stream(info.context, after=after):
         if isinstance(item, list):
@@ -55,7 +55,7 @@ class Subscription:
             except NotFound:
                 raise stream_error("NOT_FOUND", "No such conversation.") from None
 
-        def keep(e: Event) -> bool:
+        def keep(e: Stored) -> bool:
             return e.kind in CONVERSATION_KINDS and (cid is None or e.payload.get("conversationId") == cid)
 
         async for event in _deliver(info, after, keep, lambda s: cid is None or s["conversationId"] == cid):

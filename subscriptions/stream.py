@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -18,15 +19,15 @@ from graphql import GraphQLError
 from starlette.websockets import WebSocket
 
 from app import events
-from app.identity import sessions
 from app.runtime import Runtime
-from models import Event
 from schema.context import Context
+from schema.websocket import SESSION_SWEPT
+from subscriptions import reads
 from subscriptions.bus import LAGGED, Bus
 
 log = logging.getLogger(__name__)
 
-PAGE = 200
+TICK_SLOTS = 8
 # A subscriber whose client stopped reading cannot even be told LAGGED: after this grace the socket
 # is closed with 1013 (Try Again Later), and the client reconnects and resumes by cursor.
 STUCK_GRACE_SECONDS = 2.0
@@ -83,36 +84,56 @@ class _Watch:
             self._task.cancel()
 
 
-async def user_stream(ctx: Context, *, after: str | None) -> AsyncIterator[list[Event] | dict[str, Any]]:
+def next_tick(now: float, every: float, user_id: int) -> float:
+    """When this stream next re-reads and re-checks its session: on one of TICK_SLOTS grids shared by
+    every stream of the process, so the streams of a slot wake together and their reads and session
+    checks go out as one query each (subscriptions/reads.py), not one per stream."""
+    offset = (user_id % TICK_SLOTS) * every / TICK_SLOTS
+    return offset + (math.floor((now - offset) / every) + 1) * every
+
+
+async def user_stream(ctx: Context, *, after: str | None) -> AsyncIterator[list[events.Stored] | dict[str, Any]]:
     """Pages of the viewer's events (and ephemeral signals), in order, replay first, until cancelled."""
     session = ctx.session
     if session is None:
         raise stream_error("NOT_AUTHENTICATED", "Send authToken in connection_init to subscribe.")
     bus = bus_of(ctx.rt)
     recheck = ctx.rt.settings.session_recheck_seconds
+    # On a socket SocketSessions sweeps (graphql-transport-ws), the sweep ends the session's operations;
+    # a socket it does not know (legacy graphql-ws) is re-checked here, per stream.
+    swept = bool(ctx.extras.get(SESSION_SWEPT))
     loop = asyncio.get_running_loop()
     watch = _Watch(ctx)
     try:
         async with bus.subscribe(bus.user_channel(session.user_id), on_lag=watch.on_lag) as sub:
             cursor = await start_cursor(session.user_id, after)
-            next_check = loop.time() + recheck
+            next_check = next_tick(loop.time(), recheck, session.user_id)
             while True:
                 while True:
-                    page = await events.read_after(session.user_id, cursor, PAGE)
+                    page = await reads.page_after(session.user_id, cursor)
                     if page:
                         cursor = page[-1].id
                         yield page
-                    if len(page) < PAGE:
+                    if len(page) < reads.PAGE:
                         break
-                item = await sub.get(max(0.0, next_check - loop.time()))
-                if item is LAGGED:
-                    watch.seen_lag = True
-                    raise stream_error("LAGGED", f"Too far behind; resubscribe with after: \"{cursor}\".")
-                if loop.time() >= next_check:
-                    if not await sessions.is_live(session.id):
-                        raise stream_error("SESSION_ENDED", "The session was signed out or expired.")
-                    next_check = loop.time() + recheck
-                if item is not None and item.get("kind") == "signal":
-                    yield item["signal"]
+                while True:  # until there may be something to read
+                    item = await sub.get(max(0.0, next_check - loop.time()))
+                    if item is LAGGED:
+                        watch.seen_lag = True
+                        raise stream_error("LAGGED", f"Too far behind; resubscribe with after: \"{cursor}\".")
+                    if loop.time() >= next_check:
+                        if not swept and not await reads.session_live(session.id):
+                            raise stream_error("SESSION_ENDED", "The session was signed out or expired.")
+                        next_check = next_tick(loop.time(), recheck, session.user_id)
+                        break  # the periodic read: carries the stream through a lost doorbell
+                    if item is None:
+                        continue
+                    if item.get("kind") == "signal":
+                        yield item["signal"]
+                        continue
+                    up_to = item.get("upTo")
+                    if item.get("kind") == "events" and isinstance(up_to, int) and up_to <= cursor:
+                        continue  # a doorbell for events this stream has already delivered
+                    break
     finally:
         watch.cancel()

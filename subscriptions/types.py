@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
 import strawberry
 
-from models import Event
+from app.events import Stored
 from models import Message as MessageModel
 from models import MoneyRequest as MoneyRequestModel
 from schema.chat.types import ChatUser, Message, MessageChange, PaymentRequest
 from schema.ids import encode_id
 from schema.money import Money
 from schema.scalars import Decimal
+from subscriptions import reads
 
 
 @strawberry.interface(description="One entry of the viewer's event stream.")
@@ -109,12 +110,13 @@ def _money(amount: Any, currency: Any) -> Money:
     return Money(amount=Decimal(str(amount)), currency=str(currency))
 
 
-async def to_graphql(events: Sequence[Event]) -> list[StreamEvent]:
-    """Turn a page of stored events into GraphQL events, loading their messages in one query."""
-    message_ids = {int(e.payload["messageId"]) for e in events if e.kind in MESSAGE_KINDS}  # type: ignore[call-overload]
-    request_ids = {int(e.payload["requestId"]) for e in events if e.kind == "request.updated"}  # type: ignore[call-overload]
-    messages = {m.id: m for m in await MessageModel.filter(id__in=message_ids)} if message_ids else {}
-    requests = {r.id: r for r in await MoneyRequestModel.filter(id__in=request_ids)} if request_ids else {}
+async def to_graphql(events: Sequence[Stored]) -> list[StreamEvent]:
+    """Turn a page of stored events into GraphQL events, loading their messages and requests with those
+    of every other stream woken at the same time (one query each, subscriptions/reads.py)."""
+    message_ids = {int(e.payload["messageId"]) for e in events if e.kind in MESSAGE_KINDS}
+    request_ids = {int(e.payload["requestId"]) for e in events if e.kind == "request.updated"}
+    messages = await reads.messages.get_many(message_ids)
+    requests = await reads.requests.get_many(request_ids)
     out: list[StreamEvent] = []
     for e in events:
         item = _one(e, messages, requests)
@@ -123,10 +125,11 @@ async def to_graphql(events: Sequence[Event]) -> list[StreamEvent]:
     return out
 
 
-def _one(e: Event, messages: dict[int, MessageModel], requests: dict[int, MoneyRequestModel]) -> StreamEvent | None:
+def _one(e: Stored, messages: Mapping[int, MessageModel], requests: Mapping[int, MoneyRequestModel]
+         ) -> StreamEvent | None:
     p, cursor, at = e.payload, str(e.id), e.created_at
     if e.kind in MESSAGE_KINDS:
-        m = messages.get(int(p["messageId"]))  # type: ignore[call-overload]
+        m = messages.get(int(p["messageId"]))
         if m is None:
             return None
         return MessageEvent(cursor=cursor, at=at, change=_CHANGES[e.kind], message=Message.from_model(m),
@@ -137,7 +140,7 @@ def _one(e: Event, messages: dict[int, MessageModel], requests: dict[int, MoneyR
     if e.kind == "conversation.members_changed":
         return MembershipEvent(cursor=cursor, at=at, conversation_id=_gid("Conversation", p["conversationId"]))
     if e.kind == "request.updated":
-        r = requests.get(int(p["requestId"]))  # type: ignore[call-overload]
+        r = requests.get(int(p["requestId"]))
         return RequestEvent(cursor=cursor, at=at, conversation_id=_gid("Conversation", p["conversationId"]),
                             request=PaymentRequest.from_model(r) if r else None)
     if e.kind == "payment.receipt":
@@ -171,7 +174,7 @@ class ContactEvent(StreamEvent):
     change: str = strawberry.field(description="REQUESTED or ACCEPTED.")
 
 
-def _people(e: Event) -> StreamEvent | None:
+def _people(e: Stored) -> StreamEvent | None:
     p, cursor, at = e.payload, str(e.id), e.created_at
     if e.kind == "support.ticket_updated":
         return TicketEvent(cursor=cursor, at=at, ticket_id=_gid("SupportTicket", p["ticketId"]),
