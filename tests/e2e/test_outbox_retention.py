@@ -21,11 +21,16 @@ async def test_finished_rows_older_than_the_retention_go_and_everything_else_sta
     rt = server.runtime
     days = rt.settings.outbox_retention_days
     old, recent = rt.clock.now() - timedelta(days=days + 1), rt.clock.now() - timedelta(days=days - 1)
+    # A row still due waits for a later attempt: made long ago, next tried tomorrow, so the running
+    # server's workers leave it alone while the test looks.
+    later = rt.clock.now() + timedelta(days=1)
     tag = uuid.uuid4().hex[:8]
 
     async def mail(status: DeliveryStatus, at: object) -> int:
-        row = await OutboundMessage.create(channel=Channel.EMAIL, recipient=f"{tag}@example.com", status=status,
-                                           next_attempt_at=at, sent_at=at if status == DeliveryStatus.SENT else None)
+        row = await OutboundMessage.create(
+            channel=Channel.EMAIL, recipient=f"{tag}@example.com", status=status,
+            next_attempt_at=later if status == DeliveryStatus.PENDING else at,
+            sent_at=at if status == DeliveryStatus.SENT else None)
         await OutboundMessage.filter(id=row.id).update(created_at=at)
         return row.id
 
@@ -36,7 +41,7 @@ async def test_finished_rows_older_than_the_retention_go_and_everything_else_sta
 
     async def push(status: PushStatus, at: object, event_id: int) -> int:
         row = await PushDelivery.create(event_id=event_id, device_id=10**12 + event_id, payload={}, status=status,
-                                        next_attempt_at=at, created_at=at,
+                                        next_attempt_at=later if status == PushStatus.PENDING else at, created_at=at,
                                         sent_at=at if status == PushStatus.SENT else None)
         return row.id
 
@@ -48,7 +53,8 @@ async def test_finished_rows_older_than_the_retention_go_and_everything_else_sta
     async def notification(delivered: object, created: object, sequence: int) -> int:
         row = await MerchantNotification.create(
             merchant_id=0, order_id=base, sequence=sequence, event_id=f"evt_{tag}_{sequence}", event="order.paid",
-            url="https://shop.example/hook", body="{}", next_attempt_at=created, delivered_at=delivered,
+            url="https://shop.example/hook", body="{}", next_attempt_at=later if delivered is None else created,
+            delivered_at=delivered,
             created_at=created)
         return row.id
 
