@@ -24,11 +24,11 @@ from app.chat.announce import (
 from app.chat.conversations import touch
 from app.errors import MessageLocked, NotFound, NotReachable
 from app.ledger.retry import retry_conflicts
-from app.people.reach import Reach, check_direct, decide_transfer
+from app.people.reach import Reach, check_direct, decide_transfer, transfer_allowed_sql
 from app.runtime import Runtime
 from app.text import clean_text
 from app.unit_of_work import money_transaction
-from models import Audience, Conversation, ConversationKind, Member, Message, MessageKind, User
+from models import Conversation, ConversationKind, Member, Message, MessageKind, User
 
 MAX_TEXT = 4000
 T = TypeVar("T")
@@ -122,17 +122,11 @@ WITH g AS (SELECT 1 FROM conversations cv,
              LATERAL (SELECT CASE WHEN cv.kind = 'direct' AND cv.direct_key IS NOT NULL THEN
                         CASE WHEN split_part(cv.direct_key, ':', 1)::bigint = $2
                              THEN split_part(cv.direct_key, ':', 2)::bigint
-                             ELSE split_part(cv.direct_key, ':', 1)::bigint END END AS other) AS o,
-             LATERAL (SELECT COALESCE((SELECT ps.messages_from FROM privacy_settings ps WHERE ps.user_id = o.other),
-                                      '{Audience.EVERYONE.value}') AS audience) AS p
+                             ELSE split_part(cv.direct_key, ':', 1)::bigint END END AS other) AS o
            WHERE cv.id = $1 AND cv.kind = 'direct'
              AND EXISTS (SELECT 1 FROM conversation_members WHERE conversation_id = $1 AND user_id = $2
                            AND left_at IS NULL)
-             AND (o.other IS NULL
-                  OR (NOT EXISTS (SELECT 1 FROM blocks b WHERE b.blocker_id = o.other AND b.blocked_id = $2)
-                      AND p.audience <> '{Audience.NOBODY.value}'
-                      AND (p.audience = '{Audience.EVERYONE.value}'
-                           OR EXISTS (SELECT 1 FROM contacts ct WHERE ct.owner_id = o.other AND ct.other_id = $2))))
+             AND (o.other IS NULL OR {transfer_allowed_sql("$2", "o.other")})
              AND NOT EXISTS (SELECT 1 FROM messages WHERE conversation_id = $1 AND author_id = $2
                                AND client_message_id = $4)),
      l AS ({LOCKED_MEMBERS.replace("$2", "$6")} WHERE EXISTS (SELECT 1 FROM g)),

@@ -55,6 +55,21 @@ TRANSFER_FACTS_SQL = """
        EXISTS (SELECT 1 FROM contacts c WHERE c.owner_id = $5 AND c.other_id = $1) AS reach_is_contact"""
 
 
+# `decide_transfer` as an SQL condition over :sender and :target (SQL expressions), for a statement that
+# decides and writes at once (a direct message); kept here, beside the rule it mirrors.
+_TRANSFER_ALLOWED = f"""(NOT EXISTS (SELECT 1 FROM blocks b WHERE b.blocker_id = :target AND b.blocked_id = :sender)
+  AND COALESCE((SELECT ps.messages_from FROM privacy_settings ps WHERE ps.user_id = :target),
+               '{Audience.EVERYONE.value}') <> '{Audience.NOBODY.value}'
+  AND (COALESCE((SELECT ps.messages_from FROM privacy_settings ps WHERE ps.user_id = :target),
+                '{Audience.EVERYONE.value}') = '{Audience.EVERYONE.value}'
+       OR EXISTS (SELECT 1 FROM contacts ct WHERE ct.owner_id = :target AND ct.other_id = :sender)))"""  # noqa: S608 (constant text)
+
+
+def transfer_allowed_sql(sender: str, target: str) -> str:
+    """`decide_transfer` as an SQL condition; `sender` and `target` are our own SQL expressions."""
+    return _TRANSFER_ALLOWED.replace(":sender", sender).replace(":target", target)
+
+
 async def check_reach(sender_id: int, target_id: int, action: Reach) -> None:
     """Raise NotReachable unless `sender_id` may do `action` to `target_id`."""
     if not await allowed(sender_id, target_id, action):
