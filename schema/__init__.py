@@ -9,6 +9,7 @@ import strawberry
 from graphql import GraphQLError
 from strawberry import relay
 from strawberry.extensions import SchemaExtension
+from strawberry.extensions.runner import SchemaExtensionsRunner
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
@@ -19,6 +20,7 @@ from schema.codes.mutations import CodeMutation
 from schema.codes.queries import CodeQuery
 from schema.devices.mutations import DeviceMutation
 from schema.devices.queries import DeviceQuery
+from schema.extension_runner import LeanExtensionsRunner
 from schema.extensions import Budget, log_errors, request_pipeline
 from schema.merchants.fields import MerchantMutation, MerchantQuery
 from schema.people.account import AccountMutation
@@ -56,7 +58,12 @@ class Mutation(UserMutation, ChatMutation, WalletMutation, CardMutation, Contact
 
 
 class Schema(strawberry.Schema):
-    """The schema, logging errors without the document's text (see schema.extensions.log_errors)."""
+    """The schema, logging errors without the document's text (see schema.extensions.log_errors), its
+    extension hooks entered by schema.extension_runner."""
+
+    def create_extensions_runner(self, execution_context: ExecutionContext,
+                                 extensions: list[SchemaExtension]) -> SchemaExtensionsRunner:
+        return LeanExtensionsRunner(execution_context=execution_context, extensions=extensions)
 
     def process_errors(self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
                        ) -> None:
