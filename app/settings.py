@@ -130,6 +130,10 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
 
     outbox_poll_seconds: float = 0.5
+    # The events relay starts a round at most this often: under load one round (3 round trips to
+    # PostgreSQL, one to Redis) announces the commits of several requests, for at most this much
+    # more delay on a doorbell (docs/performance-findings.md, "The relay").
+    relay_round_interval_seconds: float = 0.01
     # Card network calls and the reconciler that finishes what they left PENDING (docs/money.md).
     # The reconciler looks at an operation only after RECONCILE_AFTER_SECONDS, which must be longer
     # than a call may run (CARD_CALL_TIMEOUT_SECONDS), so it never overtakes a live request.

@@ -91,8 +91,9 @@ class EventsRelay:
     async def _run(self) -> None:
         while True:
             self._wake.clear()
+            started = time.monotonic()
             try:
-                while await self.relay_once(self.floor.for_round(time.monotonic())) == BATCH:
+                while await self.relay_once(self.floor.for_round(started)) == BATCH:
                     pass
                 await self._prune_now_and_then()
             except asyncio.CancelledError:
@@ -100,7 +101,12 @@ class EventsRelay:
             except Exception:
                 log.warning("events relay round failed; retrying", exc_info=True)
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self.settings.outbox_poll_seconds)
+                async with asyncio.timeout(self.settings.outbox_poll_seconds):
+                    await self._wake.wait()
+            # Commits made while the rest of the interval passes join the next round.
+            rest = started + self.settings.relay_round_interval_seconds - time.monotonic()
+            if rest > 0:
+                await asyncio.sleep(rest)
 
     async def relay_once(self, floor: int = 0) -> int:
         """Announce one batch of the unannounced events with ids above `floor`; returns how many.
