@@ -19,6 +19,8 @@ from structlog.types import EventDict, WrappedLogger
 from app.settings import Settings
 
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s [%(correlation_id)s] %(message)s"
+# Built once: json.dumps(..., default=repr) builds a new encoder for every line.
+_JSON_LINE = json.JSONEncoder(default=repr)
 
 
 def _request_id(_: WrappedLogger, __: str, event: EventDict) -> EventDict:
@@ -47,7 +49,7 @@ class _JSONLines(structlog.stdlib.ProcessorFormatter):
             event["stack_info"] = record.stack_info
         if record.exc_info:
             event["exception"] = record.exc_text or self.formatException(record.exc_info)
-        return json.dumps(event, default=repr)
+        return _JSON_LINE.encode(event)
 
 
 def lean_records() -> None:
