@@ -142,6 +142,7 @@ async def add_email(rt: Runtime, user: User, email: str) -> None:
     email = normalise_email(email)
     await codes.throttle_send(rt, email, "user:" + str(user.id))
     await User.filter(id=user.id).update(email=email, email_verified_at=None)
+    await sessions.announce_user_changed(rt, user.id)
     await codes.issue(rt, channel=Channel.EMAIL, destination=email, purpose=Purpose.VERIFY_EMAIL)
 
 
@@ -150,4 +151,5 @@ async def verify_email(rt: Runtime, user: User, code: str) -> User:
         raise InvalidInput("email", "add an email address first")
     await codes.consume(rt, destination=user.email, purpose=Purpose.VERIFY_EMAIL, code=code)
     await User.filter(id=user.id).update(email_verified_at=datetime.now(UTC))
+    await sessions.announce_user_changed(rt, user.id)
     return await User.get(id=user.id)

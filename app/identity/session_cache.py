@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from models import Session
@@ -23,6 +23,9 @@ class _Entry:
     last_seen_at: datetime
     expires_at: datetime
     cached_at: datetime
+    # The session's user as PostgreSQL returned the row (sessions._user), once a hit has read it; a
+    # change to the row forgets the entry everywhere (sessions.announce_user_changed).
+    user_row: dict[str, Any] | None = None
 
 
 class SessionCache:
@@ -44,14 +47,14 @@ class SessionCache:
         self.hits += 1
         return entry
 
-    def put(self, session: Session, now: datetime) -> None:
+    def put(self, session: Session, now: datetime, user_row: dict[str, Any] | None = None) -> None:
         if not self.enabled or self.ttl <= timedelta(0):
             return
         if len(self._by_hash) >= CACHE_MAX_ENTRIES:
             self._by_hash.clear()
         self._by_hash[session.token_hash] = _Entry(
             session.id, session.user_id, session.token_hash, session.device_name, session.client_address,
-            session.created_at, session.last_seen_at, session.expires_at, now)
+            session.created_at, session.last_seen_at, session.expires_at, now, user_row)
 
     def forget_user(self, user_id: int) -> None:
         for digest in [d for d, e in self._by_hash.items() if e.user_id == user_id]:

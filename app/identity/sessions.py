@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import secrets
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from tortoise.connection import get_connection
 
@@ -39,8 +40,12 @@ async def authenticate(rt: Runtime, token: str) -> Session | None:
     now = rt.clock.now()
     digest = token_hash(token)
     entry = rt.session_cache.get(digest, now)
+    fresh_row = None  # the user's row as read now, for the cache (which keeps it at most its TTL)
     if entry is not None:
-        user = await _user(entry.user_id)
+        if entry.user_row is None:
+            fresh_row = await _user_row(entry.user_id)
+        row = entry.user_row or fresh_row
+        user = User._init_from_db(**row) if row is not None else await _user(entry.user_id)
         if user is None:
             return None
         session = Session(id=entry.session_id, user=user, token_hash=entry.token_hash,
@@ -57,8 +62,8 @@ async def authenticate(rt: Runtime, token: str) -> Session | None:
     if now - session.last_seen_at > LAST_SEEN_RESOLUTION:
         await Session.filter(id=session.id).update(last_seen_at=now)
         session.last_seen_at = now
-    if entry is None or entry.last_seen_at != session.last_seen_at:
-        rt.session_cache.put(session, now)
+    if entry is None or entry.last_seen_at != session.last_seen_at or fresh_row is not None:
+        rt.session_cache.put(session, now, fresh_row)
     return session
 
 
@@ -68,12 +73,17 @@ _USER_BY_ID = "SELECT {} FROM {} WHERE id = $1".format(  # noqa: S608 (the model
     ", ".join(f'"{c}"' for c in User._meta.fields_db_projection.values()), f'"{User._meta.db_table}"')
 
 
-async def _user(user_id: int) -> User | None:
+async def _user_row(user_id: int) -> dict[str, Any] | None:
+    """The user's row on PostgreSQL (kept in the session cache's entry); None elsewhere or if gone."""
     conn = get_connection("default")
     if conn.capabilities.dialect != "postgres":
-        return await User.get_or_none(id=user_id)
+        return None
     rows = await conn.execute_query_dict(_USER_BY_ID, [user_id])
-    return User._init_from_db(**rows[0]) if rows else None
+    return rows[0] if rows else None
+
+
+async def _user(user_id: int) -> User | None:
+    return await User.get_or_none(id=user_id)
 
 
 async def still_live(rt: Runtime, session: Session) -> bool:
@@ -96,6 +106,14 @@ async def live_among(session_ids: list[int], now: datetime) -> set[int]:
     rows = await Session.filter(id__in=session_ids, revoked_at__isnull=True, expires_at__gt=now).values_list(
         "id", flat=True)
     return {int(r) for r in rows}  # type: ignore[call-overload]
+
+
+async def announce_user_changed(rt: Runtime, user_id: int) -> None:
+    """Call after a change to the user's row commits: the session cache holds the row, so every process
+    forgets the user's entries. It is the sessions-ended notice, whose re-check of the user's sockets
+    finds their sessions live and leaves them open. (An operator's CLI change, `create-support-agent`,
+    has no bus: the cache's own limit, SESSION_CACHE_SECONDS, bounds how long a process may not see it.)"""
+    await announce_ended(rt, user_id)
 
 
 async def announce_ended(rt: Runtime, user_id: int) -> None:

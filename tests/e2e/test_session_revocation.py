@@ -226,3 +226,29 @@ async def test_session_lookups_are_cached_while_the_bus_is_up_and_revocation_is_
     assert cache.hits >= hits + 2
     assert await client.mutate("logout", LOGOUT) == {"__typename": "Done"}
     assert (await client.gql("{ me { id } }")) == {"me": None}
+
+
+ADD_EMAIL = "mutation($input: AddEmailInput!) { addEmail(input: $input) { __typename } }"
+
+
+@pytest.mark.postgres
+async def test_a_change_to_the_account_is_seen_at_once_by_another_process_that_cached_the_user(
+        server: RunningServer, client: GraphQLClient, sms_sink: SmsSink) -> None:
+    account = await flows.register(client, sms_sink)
+    async with app_process(server.settings, redis_url=server.settings.redis_url) as other:
+        there = GraphQLClient(other, token=account.token)
+        try:
+            for _ in range(3):  # the other process caches the session, then the user's row with it
+                assert (await there.gql("{ me { email } }")) == {"me": {"email": None}}
+            changed = await client.mutate("addEmail", ADD_EMAIL, {"input": {"email": "changed@example.com"}})
+            assert changed == {"__typename": "UserSuccess"}
+            # the notice crosses the bus in milliseconds; the cache alone would answer for 30 s
+            seen = None
+            for _ in range(20):
+                seen = (await there.gql("{ me { email } }"))["me"]["email"]
+                if seen == "changed@example.com":
+                    break
+                await asyncio.sleep(0.05)
+            assert seen == "changed@example.com"
+        finally:
+            await there.aclose()
