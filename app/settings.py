@@ -132,7 +132,7 @@ class Settings(BaseSettings):
     outbox_poll_seconds: float = 0.5
     # The events relay starts a round at most this often: under load one round (3 round trips to
     # PostgreSQL, one to Redis) announces the commits of several requests, for at most this much
-    # more delay on a doorbell (docs/performance-findings.md, "The relay").
+    # more delay on a doorbell (docs/performance-findings.md, "Session 6").
     relay_round_interval_seconds: float = 0.01
     # Card network calls and the reconciler that finishes what they left PENDING (docs/money.md).
     # The reconciler looks at an operation only after RECONCILE_AFTER_SECONDS, which must be longer

@@ -23,7 +23,7 @@ class _Entry:
     last_seen_at: datetime
     expires_at: datetime
     cached_at: datetime
-    # The session's user as PostgreSQL returned the row (sessions._user), once a hit has read it; a
+    # The session's user as PostgreSQL returned the row (sessions._user_row), once a hit read it; a
     # change to the row forgets the entry everywhere (sessions.announce_user_changed).
     user_row: dict[str, Any] | None = None
 
