@@ -13,7 +13,7 @@ CACHE_MAX_ENTRIES = 50_000
 
 
 @dataclass
-class _Entry:
+class CachedSession:
     session_id: int
     user_id: int
     token_hash: str
@@ -23,7 +23,7 @@ class _Entry:
     last_seen_at: datetime
     expires_at: datetime
     cached_at: datetime
-    # The session's user as PostgreSQL returned the row (sessions._user_row), once a hit read it; a
+    # The session's user as PostgreSQL returned the row (sessions._user_of), once a hit read it; a
     # change to the row forgets the entry everywhere (sessions.announce_user_changed).
     user_row: dict[str, Any] | None = None
 
@@ -34,10 +34,10 @@ class SessionCache:
     def __init__(self, ttl_seconds: float) -> None:
         self.ttl = timedelta(seconds=ttl_seconds)
         self.enabled = False
-        self._by_hash: dict[str, _Entry] = {}
+        self._by_hash: dict[str, CachedSession] = {}
         self.hits = 0
 
-    def get(self, digest: str, now: datetime) -> _Entry | None:
+    def get(self, digest: str, now: datetime) -> CachedSession | None:
         if not self.enabled:
             return None
         entry = self._by_hash.get(digest)
@@ -52,7 +52,7 @@ class SessionCache:
             return
         if len(self._by_hash) >= CACHE_MAX_ENTRIES:
             self._by_hash.clear()
-        self._by_hash[session.token_hash] = _Entry(
+        self._by_hash[session.token_hash] = CachedSession(
             session.id, session.user_id, session.token_hash, session.device_name, session.client_address,
             session.created_at, session.last_seen_at, session.expires_at, now, user_row)
 

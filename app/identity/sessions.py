@@ -15,6 +15,7 @@ from typing import Any
 from tortoise.connection import get_connection
 
 from app.errors import NotFound
+from app.identity.session_cache import CachedSession
 from app.runtime import Runtime
 from app.security.keyed import token_hash
 from models import Session, User
@@ -42,10 +43,7 @@ async def authenticate(rt: Runtime, token: str) -> Session | None:
     entry = rt.session_cache.get(digest, now)
     fresh_row = None  # the user's row as read now, for the cache (which keeps it at most its TTL)
     if entry is not None:
-        if entry.user_row is None:
-            fresh_row = await _user_row(entry.user_id)
-        row = entry.user_row or fresh_row
-        user = User._init_from_db(**row) if row is not None else await _user(entry.user_id)
+        user, fresh_row = await _user_of(entry)
         if user is None:
             return None
         session = Session(id=entry.session_id, user=user, token_hash=entry.token_hash,
@@ -73,17 +71,15 @@ _USER_BY_ID = "SELECT {} FROM {} WHERE id = $1".format(  # noqa: S608 (the model
     ", ".join(f'"{c}"' for c in User._meta.fields_db_projection.values()), f'"{User._meta.db_table}"')
 
 
-async def _user_row(user_id: int) -> dict[str, Any] | None:
-    """The user's row on PostgreSQL (kept in the session cache's entry); None elsewhere or if gone."""
+async def _user_of(entry: CachedSession) -> tuple[User | None, dict[str, Any] | None]:
+    """The cached session's user, and its row when read now on PostgreSQL (for the entry to keep)."""
+    if entry.user_row is not None:
+        return User._init_from_db(**entry.user_row), None
     conn = get_connection("default")
     if conn.capabilities.dialect != "postgres":
-        return None
-    rows = await conn.execute_query_dict(_USER_BY_ID, [user_id])
-    return rows[0] if rows else None
-
-
-async def _user(user_id: int) -> User | None:
-    return await User.get_or_none(id=user_id)
+        return await User.get_or_none(id=entry.user_id), None
+    rows = await conn.execute_query_dict(_USER_BY_ID, [entry.user_id])
+    return (User._init_from_db(**rows[0]), rows[0]) if rows else (None, None)
 
 
 async def still_live(rt: Runtime, session: Session) -> bool:
