@@ -22,8 +22,9 @@ from typing import Any
 
 from tortoise import timezone
 from tortoise.connection import get_connection
+from tortoise.transactions import in_transaction
 
-from models import Event
+from models import Event, EventHorizon
 
 # Namespace for pg_advisory_xact_lock(int, int); any constant that no other lock user picks.
 LOCK_SPACE = 0x1A3E
@@ -157,15 +158,30 @@ async def read_after_many(cursors: Sequence[tuple[int, int]], limit: int) -> lis
 
 
 async def cursor_expired(after_id: int) -> bool:
-    """True when events after this cursor may already have been pruned."""
-    first = await _scalar("SELECT MIN(id) FROM events")
-    return first is not None and after_id < first - 1
+    """True when events after this cursor may already have been pruned: some pruned id is above it.
+
+    Read from the recorded horizon, not from MIN(id): ids drawn by a transaction that rolled back
+    leave gaps, and a gap below the oldest event would make a cursor from before it look pruned."""
+    horizon = await _scalar("SELECT pruned_through FROM event_horizon WHERE id = 1")
+    return after_id < (horizon or 0)
 
 
 async def prune(retention_days: int, now: datetime | None = None) -> int:
-    """Delete events older than the retention window (ending `now`, the runtime's clock); returns how many went."""
-    horizon = (now or datetime.now(UTC)) - timedelta(days=retention_days)
-    return await Event.filter(created_at__lt=horizon, published_at__isnull=False).delete()
+    """Delete events older than the retention window (ending `now`, the runtime's clock); returns how many went.
+
+    The horizon moves up to the newest id deleted, in the same transaction, so no reader sees the rows
+    gone while the horizon still says they are kept."""
+    cutoff = (now or datetime.now(UTC)) - timedelta(days=retention_days)
+    due = Event.filter(created_at__lt=cutoff, published_at__isnull=False)
+    async with in_transaction():
+        newest = await due.order_by("-id").first().values_list("id", flat=True)
+        if newest is None:
+            return 0
+        gone = await due.filter(id__lte=newest).delete()
+        if not await EventHorizon.filter(id=1, pruned_through__lt=newest).update(pruned_through=newest) \
+                and not await EventHorizon.exists(id=1):
+            await EventHorizon.create(id=1, pruned_through=newest)  # a database made without the migrations
+        return gone
 
 
 async def _scalar(sql: str) -> int | None:

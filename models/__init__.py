@@ -17,7 +17,7 @@ from models.chat import (
 )
 from models.codes import CollectionCode
 from models.devices import ChallengePurpose, DeviceChallenge, PaymentApproval, PaymentDevice
-from models.events import Event, OutboundMessage
+from models.events import Event, EventHorizon, OutboundMessage
 from models.merchants import Merchant, MerchantKey, MerchantOrder, OrderRefund, OrderState
 from models.notifications import MerchantNotification
 from models.outside import OutsideCall
@@ -72,6 +72,7 @@ __all__ = [
     "DeviceChallenge",
     "EntryKind",
     "Event",
+    "EventHorizon",
     "Identity",
     "Journal",
     "JournalKind",

@@ -26,6 +26,18 @@ class Event(Model):
         indexes = (("user_id", "id"), ("published_at", "id"))
 
 
+class EventHorizon(Model):
+    """One row: the newest event id that pruning has deleted. A cursor below it may have missed events
+    (CURSOR_EXPIRED); at or above it, nothing after the cursor was pruned. Recorded rather than read off
+    MIN(id), because ids drawn by rolled-back transactions leave gaps that look like pruned events."""
+
+    id = fields.IntField(primary_key=True)
+    pruned_through = fields.BigIntField(default=0)
+
+    class Meta:
+        table = "event_horizon"
+
+
 class Channel(StrEnum):
     SMS = "sms"
     EMAIL = "email"

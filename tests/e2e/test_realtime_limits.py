@@ -12,11 +12,13 @@ from typing import Any
 
 import pytest
 import websockets
+from tortoise.transactions import in_transaction
 
 from app import events
-from models import Event
+from models import Event, EventHorizon
 from tests.support import chat, flows
 from tests.support.server import RunningServer
+from tests.support.wallet_flows import db_id
 from tests.support.worker_server import worker_server
 from tests.support.ws import EVENT_FIELDS, WsClient
 
@@ -65,6 +67,41 @@ async def test_a_cursor_older_than_the_retention_window_is_refused_as_expired(  
         (event,) = await ws.take(again, 1)
         assert event["message"]["text"] == "still live"
         assert fresh["text"] == "after the prune"
+    finally:
+        await ws.close()
+
+
+class _RolledBack(Exception):
+    pass
+
+
+async def test_a_gap_left_by_a_rolled_back_transaction_is_not_taken_for_pruned_events(  # type: ignore[no-untyped-def]
+        server: RunningServer, new_client, sms_sink) -> None:
+    alice = await flows.register(new_client(), sms_sink, name="Alice")
+    bob = await flows.register(new_client(), sms_sink, name="Bob")
+    conv = await chat.start(alice, bob)
+    await chat.send(alice, conv["id"], "pruned soon")
+    await _all_published()
+    assert await events.prune(retention_days=0, now=server.runtime.clock.now() + timedelta(days=3650)) >= 1
+    (horizon,) = await EventHorizon.filter(id=1).values_list("pruned_through", flat=True)
+    # The next event id is drawn and lost (PostgreSQL's sequences do not roll back), so the oldest
+    # event left is two above the newest pruned one. MIN(id) read that gap as pruned events.
+    with contextlib.suppress(_RolledBack):
+        async with in_transaction():
+            await events.record([db_id(bob.user_id)], "transfer.state_changed", {"transferId": "x", "state": "X"})
+            raise _RolledBack()
+    await chat.send(alice, conv["id"], "after the gap")
+    ws = await WsClient.connect(server.ws_url, bob.token)
+    try:
+        # A client that had read up to the newest pruned event missed nothing: it resumes.
+        resumed = await ws.subscribe_events(after=str(horizon))
+        (event,) = await ws.take(resumed, 1)
+        assert event["message"]["text"] == "after the gap"
+        # One below it may have missed the pruned event: expired.
+        expired = await ws.subscribe_events(after=str(horizon - 1))
+        msg = await ws.next(expired)
+        errors = msg["payload"] if msg["type"] == "error" else msg["payload"]["errors"]
+        assert [e["extensions"]["code"] for e in errors] == ["CURSOR_EXPIRED"]
     finally:
         await ws.close()
 
