@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -67,9 +68,16 @@ def create_app(settings: Settings | None = None) -> Starlette:
             notifications = NotificationWorker(rt)
             rt.notify_waker = notifications
             notifications.start()
+            # What startup built (schema, ORM models, caches: ~200,000 tracked objects) is kept for the
+            # process's life; frozen, a full collection no longer walks it. Each full collection
+            # paused a worker ~80 ms (docs/performance-findings.md, "Session 8"). Unfrozen at shutdown,
+            # so a test process that starts many apps collects what they leave.
+            gc.collect()
+            gc.freeze()
             try:
                 yield
             finally:
+                gc.unfreeze()
                 await notifications.stop()
                 await sweeper.stop()
                 await push.stop()
