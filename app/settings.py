@@ -262,13 +262,18 @@ def tortoise_config(database_url: str) -> dict[str, Any]:
 
 
 def _connection(database_url: str) -> str | dict[str, Any]:
-    """PostgreSQL goes through app.postgres_engine (asyncpg with a deliberate pool reset query)."""
-    if not database_url.startswith(("postgres://", "postgresql://", "asyncpg://")):
-        return database_url
+    """PostgreSQL goes through app.postgres_engine (asyncpg with a deliberate pool reset query), SQLite
+    through app.sqlite_engine (transactions that take the write lock first)."""
     from tortoise.backends.base.config_generator import expand_db_url
 
+    if database_url.startswith(("postgres://", "postgresql://", "asyncpg://")):
+        engine = "app.postgres_engine"
+    elif database_url.startswith("sqlite://"):
+        engine = "app.sqlite_engine"
+    else:
+        return database_url
     config = expand_db_url(database_url)
-    config["engine"] = "app.postgres_engine"
+    config["engine"] = engine
     return config
 
 

@@ -5,10 +5,9 @@ locks too, and PostgreSQL may still abort a transaction with a deadlock or seria
 (SQLSTATE 40P01 / 40001). Both surface as raw asyncpg errors; the transaction rolled back entirely,
 so running it again is safe. The client never sees them.
 
-SQLite has one writer per file: when a second process writes the same file (`imwallet demo` beside
-`imwallet serve`), a transaction that read first and then wants to write is refused at once with
-"database is locked" (its snapshot is stale, so the busy timeout does not apply). It too rolled
-back entirely and is run again.
+SQLite has one writer per file. Its transactions take the write lock at BEGIN (app.sqlite_engine),
+so a second process writing the same file (`imwallet demo` beside `imwallet serve`) makes them wait;
+one that still finds the file locked after the busy timeout rolled back entirely and is run again.
 """
 
 from __future__ import annotations
