@@ -9,6 +9,7 @@ import uvicorn
 
 from app.runtime import Runtime
 from app.settings import Settings
+from server.http_protocol import HTTP_PROTOCOL
 from server.main import create_app
 from tests.support.sinks import free_port
 
@@ -40,7 +41,7 @@ class RunningServer:
 
 async def start_server(settings: Settings) -> RunningServer:
     port = free_port()
-    config = uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, lifespan="on",
+    config = uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, lifespan="on", http=HTTP_PROTOCOL,
                             log_level="warning", proxy_headers=True, forwarded_allow_ips="127.0.0.1")
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())
