@@ -19,7 +19,10 @@ from tortoise.backends.base.client import TransactionContext
 from tortoise.backends.sqlite.client import SqliteClient, SqliteTransactionContext, SqliteTransactionWrapper
 from tortoise.exceptions import TransactionManagementError
 
-BUSY_TIMEOUT_MS = 5000  # how long a transaction waits for another process's write to finish
+# How long BEGIN IMMEDIATE waits for another process's write to finish. Python's sqlite3 (under
+# aiosqlite) already defaults to 5 s; named here because the engine relies on it, and a
+# `?busy_timeout=` in DATABASE_URL still overrides it.
+BUSY_TIMEOUT_MS = 5000
 
 
 class ImmediateTransactionWrapper(SqliteTransactionWrapper):
