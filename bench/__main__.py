@@ -350,10 +350,19 @@ async def measure(name: str, c: int, profile: Profile, stack: Stack, wrk: str, h
         return sample
     w = http[name]
     url = (stack.server_url if w.target == "product" else stack.peer_url) + w.path
+    target = stack.server if w.target == "product" else stack.peer
+
+    async def load() -> Sample:
+        cpu_from = target.cpu_seconds() if target else 0.0
+        sample = await run_wrk(wrk, url, data_files[name], connections=c, seconds=profile.seconds,
+                               warmup=profile.warmup)
+        if target:
+            sample.cpu_us = 1e6 * (target.cpu_seconds() - cpu_from) / max(1, sample.requests)
+        return sample
+
     if w.money and w.target == "peer" and peer_check is not None:
         before = await peer_totals(peer_check)
-        sample = await run_wrk(wrk, url, data_files[name], connections=c, seconds=profile.seconds,
-                                  warmup=profile.warmup)
+        sample = await load()
         await asyncio.sleep(0.3)
         after = await peer_totals(peer_check)
         delta = after[0] - before[0]
@@ -363,8 +372,7 @@ async def measure(name: str, c: int, profile: Profile, stack: Stack, wrk: str, h
                    f"{delta} transfers for {sample.ok} successes, {len(sample.inflight)} cut off")
     elif w.money:
         before = await ledger_totals(check)
-        sample = await run_wrk(wrk, url, data_files[name], connections=c, seconds=profile.seconds,
-                                  warmup=profile.warmup)
+        sample = await load()
         retried = await resolve_inflight(stack.server_url, sample.inflight)
         after = await ledger_totals(check)
         ok, detail = await audit_ok()
@@ -373,8 +381,7 @@ async def measure(name: str, c: int, profile: Profile, stack: Stack, wrk: str, h
                    f"{after[0] - before[0]} transfers for {sample.ok} + {retried} retried successes "
                    f"({len(sample.inflight)} cut off); {sample.bad} bad; {detail}")
     else:
-        sample = await run_wrk(wrk, url, data_files[name], connections=c, seconds=profile.seconds,
-                                  warmup=profile.warmup)
+        sample = await load()
     if sample.bad:
         checks.add(f"{name} @c={c}: every answer a success", False, f"{sample.bad} bad: {sample.bad_samples[:1]}")
     _line(name, c, sample)
@@ -383,7 +390,9 @@ async def measure(name: str, c: int, profile: Profile, stack: Stack, wrk: str, h
 
 def _line(name: str, c: int, s: Sample) -> None:
     log(f"  {name:30} c={c:<3} {s.throughput:8.1f}/s  p50 {s.p50_ms:7.1f} ms  p99 {s.p99_ms:7.1f} ms"
-        + (f"  (whole run {s.total_rate:.1f}/s)" if s.total_rate else "") + (f"  bad {s.bad}" if s.bad else ""))
+        + (f"  (whole run {s.total_rate:.1f}/s)" if s.total_rate else "")
+        + (f"  {s.cpu_us:.0f} µs CPU/answer" if s.cpu_us else "")
+        + (f"  bad {s.bad}" if s.bad else ""))
 
 
 def _git_commit() -> str:

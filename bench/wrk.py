@@ -28,6 +28,10 @@ class Sample:
     inflight: list[tuple[str, str]] = field(default_factory=list)  # (token, body) cut off when wrk stopped
     bad_samples: list[str] = field(default_factory=list)
     total_rate: float = 0.0  # every answer over wrk's whole run, warm-up included (for comparison)
+    requests: int = 0  # every answer over wrk's whole run
+    # The target's CPU (every process of it) over wrk's whole run, per answer: steadier than throughput
+    # on a shared machine whose speed swings run to run, and what an operator pays for.
+    cpu_us: float = 0.0
 
 
 def ensure_wrk() -> str:
@@ -75,4 +79,5 @@ async def run_wrk(wrk: str, url: str, data: Path, *, connections: int, seconds: 
     return Sample(throughput=r["window_ok"] / seconds, p50_ms=r["p50_us"] / 1000,
                   p99_ms=r["p99_us"] / 1000, ok=r["ok"], bad=r["bad"] + r["socket_errors"],
                   inflight=inflight,  # type: ignore[arg-type]
-                  bad_samples=list(r["bad_samples"]), total_rate=r["requests"] / (r["duration_us"] / 1e6))
+                  bad_samples=list(r["bad_samples"]), total_rate=r["requests"] / (r["duration_us"] / 1e6),
+                  requests=r["requests"])
