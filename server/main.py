@@ -38,6 +38,15 @@ from subscriptions.relay import EventsRelay
 
 log = logging.getLogger("imwallet")
 
+# The cyclic collector's generation thresholds while the app serves (CPython's defaults: 700, 10, 10).
+# With 25 requests in flight per worker, a collection every 700 net new objects kept finding the
+# live requests' objects, moved them up a generation and walked them again: the collector was 6-9 %
+# of a worker's samples under sendMessage. Rarer, larger collections cut a request's CPU at c=50 by
+# about a tenth (history 0.86-0.95x, sendMessage 0.71-0.94x, in three interleaved rounds,
+# docs/performance-findings.md "Session 11"); almost everything a request makes is freed by its
+# reference count, so few cycles wait longer for the collector.
+GC_THRESHOLDS = (50_000, 20, 100)
+
 
 def create_app(settings: Settings | None = None) -> Starlette:
     settings = settings or Settings()
@@ -74,9 +83,12 @@ def create_app(settings: Settings | None = None) -> Starlette:
             # so a test process that starts many apps collects what they leave.
             gc.collect()
             gc.freeze()
+            thresholds = gc.get_threshold()
+            gc.set_threshold(*GC_THRESHOLDS)
             try:
                 yield
             finally:
+                gc.set_threshold(*thresholds)
                 gc.unfreeze()
                 await notifications.stop()
                 await sweeper.stop()
