@@ -18,12 +18,16 @@ from collections.abc import AsyncIterator, Callable
 from typing import Any, Protocol
 
 from redis.asyncio import ConnectionPool, Redis
+from redis.asyncio.client import PubSub
 
 log = logging.getLogger(__name__)
 
 SESSIONS_ENDED = "sessions.ended"
 LAGGED: dict[str, Any] = {"kind": "lagged"}
 RESYNC: dict[str, Any] = {"kind": "resync"}
+# How long a new subscriber waits for Redis to confirm its channel before it reads anyway (the
+# stream's periodic read covers a doorbell missed in between).
+CONFIRM_SECONDS = 2.0
 
 
 def _expire(waiter: asyncio.Future[None]) -> None:
@@ -174,8 +178,13 @@ class Bus:
 
 
 class RedisBus(Bus):
-    """Redis pub/sub: one listener per process on a client WITHOUT retries, so a lost connection
-    surfaces here (and turns into RESYNC) instead of being papered over."""
+    """Redis pub/sub: one listener connection per process, on a client WITHOUT retries, so a lost
+    connection surfaces here (and turns into RESYNC) instead of being papered over.
+
+    The listener subscribes to the channels this process's own subscribers wait on, and to the
+    sessions channel every process hears (revocations reach the session caches of all of them).
+    A pattern over every user channel would hand each process every doorbell and typing signal in
+    the system: with P processes, P times the decoding, most of it for streams held elsewhere."""
 
     def __init__(self, namespace: str, queue_size: int, *, url: str, command_pool: ConnectionPool) -> None:
         super().__init__(namespace, queue_size)
@@ -183,6 +192,14 @@ class RedisBus(Bus):
         self._commands = Redis(connection_pool=command_pool)
         self._task: asyncio.Task[None] | None = None
         self.connected = asyncio.Event()
+        self._pubsub: PubSub | None = None
+        self._subscribed: set[str] = set()  # what the listener connection has asked Redis for
+        self._confirming: dict[str, asyncio.Future[None]] = {}  # SUBSCRIBEs Redis has not confirmed yet
+        self._changes = asyncio.Lock()  # one SUBSCRIBE/UNSUBSCRIBE decision at a time, on current state
+
+    @property
+    def sessions_channel(self) -> str:
+        return f"{self.namespace}:sessions"
 
     async def start(self) -> None:
         self._task = asyncio.create_task(self._listen(), name="redis-bus")
@@ -205,13 +222,57 @@ class RedisBus(Bus):
                 pipe.publish(channel, json.dumps(message))
             await pipe.execute()
 
+    async def sessions_ended(self, user_id: int) -> None:
+        await self.publish(self.sessions_channel, {"kind": SESSIONS_ENDED, "userId": user_id})
+
+    @contextlib.asynccontextmanager
+    async def subscribe(self, channel: str, on_lag: Callable[[], None] | None = None
+                        ) -> AsyncIterator[Subscriber]:
+        """Returns once Redis has confirmed the channel's subscription (or CONFIRM_SECONDS passed), so
+        what the caller reads from the database next and the doorbells it hears leave no gap."""
+        try:
+            async with super().subscribe(channel, on_lag) as sub:
+                await self._converge(channel)
+                confirming = self._confirming.get(channel)
+                if confirming is not None:
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(asyncio.shield(confirming), CONFIRM_SECONDS)
+                yield sub
+        finally:
+            # shielded: a cancelled stream still gives its channel back; if this is lost anyway, the
+            # channel stays subscribed with nobody here to hand its messages to, which is harmless
+            await asyncio.shield(self._converge(channel))
+
+    async def _converge(self, channel: str) -> None:
+        """Subscribe the listener to `channel` when a local subscriber waits on it, unsubscribe when
+        none does. Without a connection it does nothing: the listener subscribes to every wanted
+        channel when it (re)connects."""
+        async with self._changes:
+            pubsub, wanted = self._pubsub, channel in self._subs
+            if pubsub is None or wanted == (channel in self._subscribed):
+                return
+            try:
+                if wanted:
+                    if channel not in self._confirming:  # one still pending is answered by this one's reply too
+                        self._confirming[channel] = asyncio.get_running_loop().create_future()
+                    self._subscribed.add(channel)
+                    await pubsub.subscribe(channel)
+                else:
+                    self._subscribed.discard(channel)
+                    await pubsub.unsubscribe(channel)
+            except Exception as exc:  # the listener sees the broken connection, and resubscribes all
+                log.warning("bus: could not change the subscription to a channel (%s)", type(exc).__name__)
+
     async def _listen(self) -> None:
         delay = 0.1
         while True:
             client = Redis.from_url(self._url, decode_responses=True, socket_timeout=None)
             try:
-                async with client.pubsub(ignore_subscribe_messages=True) as pubsub:
-                    await pubsub.psubscribe(f"{self.namespace}:user:*")
+                async with client.pubsub() as pubsub:
+                    async with self._changes:
+                        self._subscribed = {self.sessions_channel, *self._subs}
+                        await pubsub.subscribe(*self._subscribed)
+                        self._pubsub = pubsub
                     self.connected.set()
                     self._bus_state(up=True)
                     self._resync_all()  # anything published before we (re)subscribed was missed
@@ -221,17 +282,33 @@ class RedisBus(Bus):
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
-                self.connected.clear()
+                self._disconnected()
                 self._bus_state(up=False)
                 log.warning("bus lost redis (%s); reconnecting in %.1f s", type(exc).__name__, delay)
                 self._resync_all()
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 2.0)
             finally:
+                self._disconnected()
                 with contextlib.suppress(Exception):
                     await client.aclose()
 
+    def _disconnected(self) -> None:
+        self.connected.clear()
+        self._pubsub = None
+        self._subscribed = set()
+        for waiter in self._confirming.values():
+            _expire(waiter)  # nobody waits for a confirmation that cannot come; the resync covers the gap
+        self._confirming.clear()
+
     def _receive(self, raw: dict[str, Any]) -> None:
+        if raw["type"] == "subscribe":
+            waiter = self._confirming.pop(str(raw["channel"]), None)
+            if waiter is not None:
+                _expire(waiter)
+            return
+        if raw["type"] != "message":
+            return
         try:
             message = json.loads(raw["data"])
         except (ValueError, TypeError, KeyError):
