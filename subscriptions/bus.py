@@ -223,7 +223,11 @@ class RedisBus(Bus):
             await pipe.execute()
 
     async def sessions_ended(self, user_id: int) -> None:
-        await self.publish(self.sessions_channel, {"kind": SESSIONS_ENDED, "userId": user_id})
+        # Also on the user's channel, where processes of the release before this one (a pattern over
+        # every user channel) listen, so a rolling deploy keeps revocations immediate in both halves.
+        # A process of this release that holds the user's stream hears it twice; forgetting is idempotent.
+        message = {"kind": SESSIONS_ENDED, "userId": user_id}
+        await self.publish_many([(self.sessions_channel, message), (self.user_channel(user_id), message)])
 
     @contextlib.asynccontextmanager
     async def subscribe(self, channel: str, on_lag: Callable[[], None] | None = None

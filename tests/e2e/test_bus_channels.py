@@ -4,14 +4,17 @@ a doorbell reaches the process that holds the stream, not every process. Revocat
 from __future__ import annotations
 
 import asyncio
+import json
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 import pytest
 from redis.asyncio import ConnectionPool, Redis
+from redis.asyncio.client import PubSub
 
-from subscriptions.bus import RedisBus
+from subscriptions.bus import SESSIONS_ENDED, RedisBus
 from tests.support.databases import REDIS_URL
 
 pytestmark = pytest.mark.postgres  # the Redis bus: the postgres pass is the one that runs with Redis
@@ -83,13 +86,31 @@ async def test_a_process_listens_on_its_own_streams_channels_and_gives_them_back
 
 async def test_a_revocation_reaches_every_process_whether_or_not_it_holds_a_stream_of_that_user() -> None:
     namespace = f"bus-test-{uuid.uuid4().hex[:8]}"
-    async with redis_bus(namespace) as here, redis_bus(namespace) as there:
-        heard_here, heard_there = _Revocations(), _Revocations()
-        here.session_listeners.append(heard_here)
-        there.session_listeners.append(heard_there)
-        await there.sessions_ended(7)  # neither process has a stream of user 7
-        for _ in range(100):
-            if heard_here.users and heard_there.users:
-                break
-            await asyncio.sleep(0.05)
-        assert (heard_here.users, heard_there.users) == ([7], [7])
+    old_client = Redis.from_url(REDIS_URL, decode_responses=True)
+    previous_release = old_client.pubsub()
+    await previous_release.psubscribe(f"{namespace}:user:*")  # how the release before this one listened
+    try:
+        async with redis_bus(namespace) as here, redis_bus(namespace) as there:
+            heard_here, heard_there = _Revocations(), _Revocations()
+            here.session_listeners.append(heard_here)
+            there.session_listeners.append(heard_there)
+            await there.sessions_ended(7)  # neither process has a stream of user 7
+            for _ in range(100):
+                if heard_here.users and heard_there.users:
+                    break
+                await asyncio.sleep(0.05)
+            assert (heard_here.users, heard_there.users) == ([7], [7])
+            heard_before = [json.loads(m["data"]) for m in await _messages(previous_release)]
+            assert heard_before == [{"kind": SESSIONS_ENDED, "userId": 7}]
+    finally:
+        await previous_release.aclose()
+        await old_client.aclose()
+
+
+async def _messages(pubsub: PubSub, quiet_seconds: float = 0.5) -> list[dict[str, Any]]:
+    """What the pub/sub connection received, once nothing more has come for `quiet_seconds`."""
+    got: list[dict[str, Any]] = []
+    while (m := await pubsub.get_message(timeout=quiet_seconds)) is not None:
+        if m["type"] == "pmessage":
+            got.append(m)
+    return got
