@@ -322,7 +322,8 @@ async def settle(conn: asyncpg.Connection, stack: Stack, timeout: float = 20) ->
     rate: the runs write faster than autoanalyze comes by (a minute's naptime), and with stale
     statistics the planner took a chat of 16,000 messages for 19 rows and read all of them for a
     page of 50 (a bitmap scan and a sort, 7.9 ms, instead of a backward index scan). The raw keyset
-    read then measured 130-900/s or 11,000-16,000/s depending on whether autoanalyze had run."""
+    read then measured 130-900/s or 11,000-16,000/s depending on whether autoanalyze had run. At
+    full size it narrows the swing without removing it (docs/performance-findings.md, "Session 11")."""
     started = time.monotonic()
     await conn.execute("ANALYZE")
     analyzed = time.monotonic() - started
