@@ -83,7 +83,7 @@ def aggregate(samples: list[dict[str, Any]]) -> dict[str, Any]:
 
 def _cpu(result: dict[str, Any]) -> str:
     """The target's CPU per answer (µs), blank for the raw baselines, which run in this process."""
-    cpu = result.get("cpu_us") or 0.0
+    cpu = result.get("cpu_us")
     return f"{cpu:.0f}" if cpu else ""
 
 

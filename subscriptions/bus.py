@@ -271,6 +271,7 @@ class RedisBus(Bus):
         delay = 0.1
         while True:
             client = Redis.from_url(self._url, decode_responses=True, socket_timeout=None)
+            lost = "the subscription ended"  # cannot while the sessions channel is subscribed
             try:
                 async with client.pubsub() as pubsub:
                     async with self._changes:
@@ -283,19 +284,17 @@ class RedisBus(Bus):
                     delay = 0.1
                     async for raw in pubsub.listen():
                         self._receive(raw)
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:
-                self._disconnected()
-                self._bus_state(up=False)
-                log.warning("bus lost redis (%s); reconnecting in %.1f s", type(exc).__name__, delay)
-                self._resync_all()
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, 2.0)
+            except Exception as exc:  # CancelledError is not an Exception: stop() passes through
+                lost = type(exc).__name__
             finally:
                 self._disconnected()
                 with contextlib.suppress(Exception):
                     await client.aclose()
+            self._bus_state(up=False)
+            log.warning("bus lost redis (%s); reconnecting in %.1f s", lost, delay)
+            self._resync_all()
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 2.0)
 
     def _disconnected(self) -> None:
         self.connected.clear()
