@@ -140,9 +140,6 @@ class Settings(BaseSettings):
     card_call_timeout_seconds: float = 10.0
     reconcile_after_seconds: float = 30.0
     reconcile_poll_seconds: float = 2.0
-    # A plain PIN payment on PostgreSQL in two round trips and one statement's transaction
-    # (app/payments/transfer_sql.py); off, every payment takes the locked path of five.
-    pay_at_once: bool = True
     # Tests only (production refuses it): the process SIGKILLs itself at this named point
     # (app/faults.py), so fault tests can crash it exactly between two steps of a movement.
     fault_kill_point: str = ""

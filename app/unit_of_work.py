@@ -18,7 +18,6 @@ import random
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
-from tortoise import connections
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.transactions import in_transaction
 
@@ -64,26 +63,5 @@ async def money_transaction(rt: Runtime, body: Callable[[BaseDBAsyncClient], Awa
             rt.outbox_waker.wake()
         if deferred is not None:
             raise deferred.error
-        return result
-    raise TemporarilyUnavailable("The wallet is busy; retry shortly.")
-
-
-async def money_statement(rt: Runtime, run: Callable[[BaseDBAsyncClient], Awaitable[T]], *,
-                          events: bool = True) -> T:
-    """`money_transaction` for a body that is one statement, sent outside any transaction block: the
-    statement is its own transaction (PostgreSQL's autocommit), so no BEGIN and no COMMIT travel.
-    Run again on a conflict; the relays woken after it."""
-    conn = connections.get("default")
-    for attempt in range(1, ATTEMPTS + 1):
-        try:
-            result = await run(conn)
-        except Exception as exc:
-            if not is_conflict(exc):
-                raise
-            log.info("statement conflict (%s), attempt %d", type(exc).__name__, attempt)
-            await asyncio.sleep(random.uniform(0.002, 0.02) * attempt)
-            continue
-        if events:
-            rt.events_waker.wake()
         return result
     raise TemporarilyUnavailable("The wallet is busy; retry shortly.")

@@ -187,11 +187,7 @@ async def main(args: argparse.Namespace) -> int:
         checks.add("seeding SMS delivered to the sink before measuring", left == 0, f"{left} left")
         members = {(r["conversation_id"], r["user_id"]): r["id"] for r in await check.fetch(
             "SELECT id, conversation_id, user_id FROM conversation_members")}
-        # Captured on the locked path (BEGIN, the locks, the gate, the write, COMMIT): the raw baseline
-        # is that work replayed as plain SQL. The product pays at once (app/payments/transfer_sql.py), the
-        # same work in two round trips; replaying that pair needs the read's digest carried into the call.
-        locked = settings.model_copy(update={"pay_at_once": False})
-        replay = await capture_send_money(Runtime.build(locked), seeded, members, check)
+        replay = await capture_send_money(Runtime.build(settings), seeded, members, check)
         log(f"captured sendMoney: {len(replay.capture)} statements, transaction of {len(replay.statements)}; "
             f"unmapped: {replay.unmapped or 'none'}")
         replay_pairs = [pair_roles(seeded, members, a, b) for a, b in directed(seeded)]

@@ -30,13 +30,8 @@ MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 
 
 async def apply_migrations(settings: Settings) -> None:
-    """Apply pending migrations, then make this release's SQL functions (PostgreSQL); idempotent."""
+    """Apply pending migrations; idempotent."""
     await tortoise_migrate(config=settings.tortoise_config())
-    if settings.is_postgres:
-        from app.payments.transfer_sql import install_routines
-
-        await Tortoise.init(config=settings.tortoise_config())
-        await install_routines()
     await Tortoise.close_connections()
 
 

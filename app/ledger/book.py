@@ -19,7 +19,6 @@ from tortoise.transactions import in_transaction
 
 from app import metrics
 from app.errors import InsufficientFunds
-from app.ledger.movement_sql import movement_ctes
 from models import AccountKind, EntryKind, Journal, JournalKind, LedgerAccount, LedgerEntry, User
 
 
@@ -127,6 +126,21 @@ async def move(conn: BaseDBAsyncClient, kind: JournalKind, transfer_id: int, lin
                             lines[0].account.currency)
 
 
+# The same movement as part of a caller's larger statement (a payment's one write): the journal, the
+# balances and the entries as data-modifying CTEs j, b and e. `{transfer}` is the SQL of the transfer's
+# id, `{at}` of the timestamp; the movement's own parameters are numbered from `first`.
+_MOVEMENT_CTES = """j AS (INSERT INTO journals (kind, transfer_id, description, created_at)
+           SELECT $K::text, {transfer}, $D::text, {at} RETURNING id),
+     b AS (UPDATE ledger_accounts a SET balance_minor = a.balance_minor + v.delta
+           FROM unnest($I::bigint[], $A::bigint[]) AS v(id, delta) WHERE a.id = v.id RETURNING a.id),
+     e AS (INSERT INTO ledger_entries (journal_id, account_id, kind, amount_minor, balance_after_minor,
+                                       counterparty_id, created_at)
+           SELECT j.id, v.id, v.kind, v.delta, v.after, v.counterparty, {at}
+           FROM j, unnest($I::bigint[], $T::text[], $A::bigint[], $F::bigint[], $C::bigint[])
+                AS v(id, kind, delta, after, counterparty)
+           RETURNING journal_id)"""
+
+
 @dataclass(frozen=True)
 class Movement:
     """A checked movement (balanced, no wallet below zero) for a caller's own statement: put `ctes()`
@@ -139,7 +153,11 @@ class Movement:
     description: str = ""
 
     def ctes(self, first: int, *, transfer: str, at: str) -> str:
-        return movement_ctes(first, transfer=transfer, at=at)
+        numbers = dict(zip("KDIATFC", range(first, first + 7), strict=True))
+        sql = _MOVEMENT_CTES.replace("{transfer}", transfer).replace("{at}", at)
+        for name, n in numbers.items():
+            sql = sql.replace(f"${name}", f"${n}")
+        return sql
 
     def params(self) -> list[object]:
         lines = self.lines

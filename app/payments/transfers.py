@@ -5,12 +5,6 @@ and what the payer sent today and in the step-up window in the same round trip, 
 and writes the transfer, its journal, the chat message and both receipts. A wrong PIN commits its
 count and nothing else. A replay of a key answers what the first request answered.
 
-On PostgreSQL a plain PIN payment (the PIN right on its first try, nothing in the way) takes the
-path at once instead: its facts read without a lock, decided on here, then written by one call that
-takes the same locks and writes only if the facts are still those (app/payments/transfer_sql.py);
-two round trips and no transaction block. Anything else, and a payment whose facts moved in between,
-takes the locked path, which gives every refusal its exact answer.
-
 `send_money` also decides whether the payment waits for the recipient (app/payments/acceptance.py):
 the payer asked for it, or the payee accepts transfers by hand. On PostgreSQL the payee's setting is
 one more column of the gate query; a payment that must wait leaves the transaction before writing
@@ -19,17 +13,13 @@ anything and goes to acceptance.
 
 from __future__ import annotations
 
-import json
-import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import Protocol
 
-from asyncpg.exceptions import UndefinedFunctionError  # type: ignore[import-untyped]
-from tortoise import connections
 from tortoise.backends.base.client import BaseDBAsyncClient
-from tortoise.exceptions import IntegrityError, OperationalError
+from tortoise.exceptions import IntegrityError
 
 from app import events
 from app.chat.announce import MESSAGE_ADDED
@@ -51,18 +41,16 @@ from app.faults import crash_point
 from app.identity.phones import normalise_phone
 from app.ledger import book
 from app.ledger.book import HeldWallet, Line
-from app.payments import idempotency, limits, transfer_sql
+from app.payments import idempotency, limits
 from app.payments.receipts import receipt, receipt_fields
 from app.people import reach
 from app.pin.attempts import PinState, check_format
-from app.pin.verifier import Verifier
 from app.runtime import Runtime
 from app.text import clean_text
-from app.unit_of_work import money_statement, money_transaction
+from app.unit_of_work import money_transaction
 from app.verification import codes
 from app.verification.codes import Purpose
 from models import (
-    AccountKind,
     EntryKind,
     JournalKind,
     LedgerAccount,
@@ -77,9 +65,28 @@ from models import (
 )
 from models.events import Channel
 
-log = logging.getLogger(__name__)
 MAX_MEMO_LENGTH = 100
 STEP_UP_SENDS_PER_HOUR = 10
+
+# The payer's PIN row (locked), the key's earlier transfer and what left the wallet since midnight
+# and (to other people) within the step-up window: one round trip. Read with the wallet locked, the sums are exact.
+_GATE = """
+SELECT p.id, p.pin_hash, p.key_id, p.failed_attempts, p.locked_until, p.recent_locks, p.reset_required,
+       (SELECT t.id FROM transfers t WHERE t.initiator_id = $1 AND t.idempotency_key = $2) AS previous_id,
+       s.sent_today, s.sent_window,{REACH},
+       (SELECT wp.transfer_acceptance FROM wallet_preferences wp WHERE wp.user_id = $5) AS payee_acceptance,
+       (SELECT c.id FROM conversations c WHERE c.direct_key = $6) AS conversation_id
+FROM payment_pins p CROSS JOIN LATERAL (
+    SELECT COALESCE(SUM(t.amount_minor) FILTER (WHERE t.created_at >= $3), 0) AS sent_today,
+           COALESCE(SUM(t.amount_minor) FILTER (WHERE t.created_at >= $4 AND t.kind <> 'WITHDRAWAL'), 0)
+               AS sent_window
+    FROM transfers t
+    WHERE t.payer_id = $1 AND t.created_at >= LEAST($3::timestamptz, $4::timestamptz)
+      AND {MONEY_OUT}
+) s
+WHERE p.user_id = $1
+FOR UPDATE OF p""".replace("{REACH}", reach.TRANSFER_FACTS_SQL).replace("{MONEY_OUT}", limits.MONEY_OUT_SQL)
+
 
 @dataclass(frozen=True)
 class Sent:
@@ -192,11 +199,8 @@ async def _pay(rt: Runtime, order: Order, *, step_up_code: str | None, extra: At
                route: bool) -> Sent:
     """`route`: raise _MustWait (nothing written) when the payee accepts transfers by hand."""
     try:
-        sent = await _pay_at_once(rt, order) if route and extra is None and order.device is None \
-            and rt.settings.pay_at_once and rt.settings.is_postgres else None
         try:
-            if sent is None:
-                sent = await money_transaction(rt, lambda conn: _transaction(rt, conn, order, extra, route))
+            sent = await money_transaction(rt, lambda conn: _transaction(rt, conn, order, extra, route))
         except _StepUpNeeded:
             await _step_up(rt, order.payer, step_up_code, payment=idempotency.fingerprint(order.key, order.digest)[:32])
             sent = await money_transaction(rt, lambda conn: _transaction(rt, conn, replace(order, stepped_up=True),
@@ -255,27 +259,20 @@ async def _transaction(rt: Runtime, conn: BaseDBAsyncClient, o: Order, extra: At
 async def _read_gate(conn: BaseDBAsyncClient, o: Order, now: datetime, window_seconds: int) -> _Gate:
     today, window = limits.day_start(now), now - timedelta(seconds=window_seconds)
     if conn.capabilities.dialect == "postgres":
-        rows = await conn.execute_query_dict(transfer_sql.GATE, _gate_args(o, today, window)[:-1])
-        return _gate_of(rows[0]) if rows else _Gate(None, None, 0, 0)
+        rows = await conn.execute_query_dict(_GATE, [o.payer.id, o.key, today, window, o.payee_id,
+                                                     direct_key(o.payer.id, o.payee_id)])
+        if not rows:
+            return _Gate(None, None, 0, 0)
+        r = rows[0]
+        reachable = reach.decide_transfer(blocked=r["reach_blocked"], messages_from=r["reach_messages_from"],
+                                          is_contact=r["reach_is_contact"])
+        return _Gate(PinState.of(r), r["previous_id"], int(r["sent_today"]), int(r["sent_window"]), reachable,
+                     r["payee_acceptance"] == TransferAcceptance.MANUAL.value, r["conversation_id"])
     pin = await PaymentPin.get_or_none(user_id=o.payer.id)
     previous = await Transfer.get_or_none(initiator_id=o.payer.id, idempotency_key=o.key)
     return _Gate(PinState.of(pin) if pin else None, previous.id if previous else None,
                  await limits.sent_since_minor(o.payer.id, today),
                  await limits.sent_since_minor(o.payer.id, window, to_people_only=True))
-
-
-def _gate_args(o: Order, today: datetime, window: datetime) -> list[object]:
-    """transfer_sql.FACTS' parameters (GATE's are the first six)."""
-    return [o.payer.id, o.key, today, window, o.payee_id, direct_key(o.payer.id, o.payee_id),
-            sorted({o.payer.id, o.payee_id})]
-
-
-def _gate_of(r: Mapping[str, Any]) -> _Gate:
-    """A gate from GATE's row, or from the same columns as FACTS' jsonb holds them."""
-    reachable = reach.decide_transfer(blocked=r["reach_blocked"], messages_from=r["reach_messages_from"],
-                                      is_contact=r["reach_is_contact"])
-    return _Gate(PinState.of(r), r["previous_id"], int(r["sent_today"]), int(r["sent_window"]), reachable,
-                 r["payee_acceptance"] == TransferAcceptance.MANUAL.value, r["conversation_id"])
 
 
 async def _payee_waits(payee_id: int) -> bool:
@@ -306,122 +303,82 @@ async def _move(conn: BaseDBAsyncClient, o: Order, mine: HeldWallet, theirs: Hel
     return Sent(transfer, mine.account)
 
 
-class _PlainPayment:
-    """A plain payment's one write (transfer_sql.PAY): its parameters from the held wallets, and the
-    answer from PAY's row."""
-
-    def __init__(self, o: Order, mine: HeldWallet, theirs: HeldWallet, conversation_id: int, now: datetime) -> None:
-        self.order, self.wallet, self.now = o, mine.account, now
-        self.movement = book.movement(JournalKind.TRANSFER, [
-            Line(mine.account, -o.amount_minor, EntryKind.SENT, o.payee_id),
-            Line(theirs.account, o.amount_minor, EntryKind.RECEIVED, o.payer.id)])
-        payer_after, payee_after = self.movement.afters
-        state = TransferState.COMPLETED.value
-        receipts = [
-            Pending(o.payer.id, "payment.receipt", receipt_fields(
-                "SENT", amount_minor=o.amount_minor, currency=o.currency, memo=o.memo, state=state,
-                balance_after_minor=payer_after, counterparty_id=o.payee_id, counterparty_name=theirs.display_name,
-                at=now)),
-            Pending(o.payee_id, "payment.receipt", receipt_fields(
-                "RECEIVED", amount_minor=o.amount_minor, currency=o.currency, memo=o.memo, state=state,
-                balance_after_minor=payee_after, counterparty_id=o.payer.id, counterparty_name=mine.display_name,
-                at=now))]
-        rows_out = [Pending(uid, MESSAGE_ADDED, {}) for uid in sorted({o.payer.id, o.payee_id})] + receipts
-        self.events = len(rows_out)
-        self.args: list[object] = [
-            TransferKind.P2P.value, state, o.payer.id, o.key, o.digest, o.payee_id, o.amount_minor, o.currency,
-            o.memo, payer_after, now, events.LOCK_SPACE, events.lock_keys([o.payer.id, o.payee_id]),
-            conversation_id, MessageKind.TRANSFER.value, o.memo[:200],
-            [p.user_id for p in rows_out], [p.kind for p in rows_out],
-            [events.payload_json(p.payload) if p.payload else None for p in rows_out],
-            *self.movement.params()]
-        assert len(self.args) == transfer_sql.PAY_ARGS
-
-    def sent(self, r: Mapping[str, Any]) -> Sent:
-        """The answer, once PAY's row shows the whole write (else RuntimeError, which rolls back)."""
-        if not (self.movement.written(int(r["moved"]), int(r["entries"])) and r["events"] == self.events
-                and r["touched"] == 1):
-            raise RuntimeError(f"a payment's write was partial: {dict(r)}")
-        self.movement.done()
-        o, payer_after = self.order, self.movement.afters[0]
-        transfer = Transfer(
-            id=int(r["id"]), kind=TransferKind.P2P, state=TransferState.COMPLETED, initiator_id=o.payer.id,
-            idempotency_key=o.key, request_fingerprint=o.digest, payer_id=o.payer.id, payee_id=o.payee_id,
-            card_id=None, request_id=None, amount_minor=o.amount_minor, currency=o.currency, memo=o.memo,
-            failure_reason="", initiator_balance_after_minor=payer_after, created_at=self.now, updated_at=self.now)
-        transfer._saved_in_db = True
-        return Sent(transfer, self.wallet)
+# A plain payment's whole write in one statement (PostgreSQL): the transfer, its journal, both
+# balances and entries (app.ledger.book's movement CTEs), the stream locks of both parties (app.events:
+# key order, one pass; every row that draws an event id or touches the conversation joins `l`, so the
+# locks are held first), the TRANSFER message, the conversation's last activity, and the events in
+# order: message.added for both parties, then both receipts, each given the transfer's global id.
+_PAY = """
+WITH t AS (INSERT INTO transfers (kind, state, initiator_id, idempotency_key, request_fingerprint, payer_id, payee_id,
+                                  card_id, request_id, amount_minor, currency, memo, failure_reason,
+                                  initiator_balance_after_minor, created_at, updated_at)
+           VALUES ($1, $2, $3, $4, $5, $3, $6, NULL, NULL, $7, $8, $9, '', $10, $11, $11) RETURNING id),
+     {MOVEMENT},
+     l AS (SELECT count(*) AS held FROM (SELECT pg_advisory_xact_lock($12, k)
+             FROM (SELECT DISTINCT k FROM unnest($13::int[]) AS k ORDER BY k) AS ordered) AS x),
+     m AS (INSERT INTO messages (conversation_id, kind, author_id, text, created_at, transfer_id, amount_minor,
+                                 currency, memo, transfer_state, request_id)
+           SELECT $14::bigint, $15::text, $3::bigint, '', $11::timestamptz, t.id, $7::bigint, $8::text, $16::text,
+                  $2::text, NULL
+           FROM t RETURNING id),
+     cv AS (UPDATE conversations c SET last_message_id = (SELECT id FROM m), last_activity_at = $11
+            FROM l WHERE c.id = $14 AND l.held >= 0 RETURNING c.id),
+     ev AS (INSERT INTO events (user_id, kind, payload, created_at)
+            SELECT e.user_id, e.kind,
+                   CASE WHEN e.payload IS NULL THEN jsonb_build_object('conversationId', $14::bigint, 'messageId', m.id)
+                        ELSE e.payload::jsonb || jsonb_build_object(
+                            'transferId', encode(convert_to('Transfer:' || t.id, 'UTF8'), 'base64')) END,
+                   $11::timestamptz
+            FROM l, t, m, unnest($17::bigint[], $18::text[], $19::text[])
+                 WITH ORDINALITY AS e(user_id, kind, payload, n)
+            ORDER BY e.n RETURNING id)
+SELECT t.id, (SELECT count(*) FROM b) AS moved, (SELECT count(*) FROM e) AS entries,
+       (SELECT count(*) FROM ev) AS events, (SELECT count(*) FROM cv) AS touched
+FROM t"""
+_PAY_FIRST_MOVEMENT_PARAM = 20
 
 
 async def _move_at_once(conn: BaseDBAsyncClient, o: Order, mine: HeldWallet, theirs: HeldWallet,
                         conversation_id: int | None, now: datetime) -> Sent:
     """`_move` of a plain payment on PostgreSQL, in one round trip (the streams are the pair's)."""
+    movement = book.movement(JournalKind.TRANSFER, [
+        Line(mine.account, -o.amount_minor, EntryKind.SENT, o.payee_id),
+        Line(theirs.account, o.amount_minor, EntryKind.RECEIVED, o.payer.id)])
+    payer_after, payee_after = movement.afters
     if conversation_id is None:  # the pair's first payment or message
         conversation_id = (await direct_between(o.payer.id, o.payee_id)).id
-    payment = _PlainPayment(o, mine, theirs, conversation_id, now)
-    rows = await conn.execute_query_dict(transfer_sql.PAY, payment.args)
-    return payment.sent(rows[0])
-
-
-@dataclass(frozen=True)
-class _AtOnce:
-    """A plain payment decided on facts read without a lock: its write, and the call that makes it
-    if the facts are still those (transfer_sql.PAY_ROUTINE's parameters)."""
-
-    payment: _PlainPayment
-    call: list[object]
-
-
-async def _pay_at_once(rt: Runtime, o: Order) -> Sent | None:
-    """A plain PIN payment in two round trips and no transaction block (transfer_sql explains how):
-    None when it is not plain (anything `_transaction` would refuse, wait for or write more for) or
-    when its facts moved before the locks were held. Then nothing was written."""
-    decided = await _decide_at_once(rt, o)
-    if decided is None:
-        return None
-    crash_point(rt.settings, "transfer.before_commit")  # here nothing is written yet, as a rollback leaves it
-    try:
-        done = await money_statement(rt, lambda c: c.execute_query_dict(transfer_sql.PAY_ROUTINE, decided.call))
-    except OperationalError as exc:
-        if not isinstance(exc.__cause__, UndefinedFunctionError):
-            raise
-        # A release started before `imwallet migrate` made its function: the locked path still pays.
-        log.warning("%s is missing (run `imwallet migrate`): paying on the locked path", transfer_sql.ROUTINE)
-        return None
-    return decided.payment.sent(done[0]) if done else None
-
-
-async def _decide_at_once(rt: Runtime, o: Order) -> _AtOnce | None:
-    s, now = rt.settings, rt.clock.now()
-    facts_args = _gate_args(o, limits.day_start(now), now - timedelta(seconds=s.step_up_window_seconds))
-    rows = await connections.get("default").execute_query_dict(transfer_sql.FACTS, facts_args)
-    facts = json.loads(rows[0]["facts"])
-    wallets = {int(w["user_id"]): HeldWallet(LedgerAccount(
-        id=w["id"], kind=AccountKind.USER_WALLET, user_id=w["user_id"], currency=w["currency"],
-        balance_minor=w["balance_minor"], created_at=datetime.fromisoformat(w["created_at"])), w["display_name"])
-        for w in facts["wallets"]}
-    mine, theirs = wallets.get(o.payer.id), wallets.get(o.payee_id)
-    gate = _gate_of(facts["gate"]) if facts["gate"] is not None else None
-    if not (mine is not None and theirs is not None and gate is not None and gate.pin is not None
-            and gate.conversation_id is not None and _plain(rt, o, mine, gate)):
-        return None
-    payment = _PlainPayment(o, mine, theirs, gate.conversation_id, now)
-    return _AtOnce(payment, [*payment.args, *facts_args, rows[0]["digest"]])
-
-
-def _plain(rt: Runtime, o: Order, mine: HeldWallet, gate: _Gate) -> bool:
-    """What `_transaction` checks, as one answer: True only where it would pay and write nothing but
-    the payment (the PIN right on its first try, under the current key; no lock, wait, step-up,
-    replay or limit in the way)."""
-    pin = gate.pin
-    assert pin is not None
-    return (not gate.payee_waits and gate.previous_id is None and gate.reachable is True
-            and o.reach == reach.Reach.TRANSFER and mine.account.balance_minor >= o.amount_minor
-            and not pin.reset_required and pin.locked_until is None and pin.failed_attempts == 0
-            and o.pin is not None and rt.pin_keys.is_current(Verifier(pin.pin_hash, pin.key_id))
-            and rt.pin_keys.matches(Verifier(pin.pin_hash, pin.key_id), o.payer.id, o.pin)
-            and gate.sent_today_minor + o.amount_minor <= rt.settings.daily_outgoing_limit_minor
-            and (o.stepped_up or not limits.needs_step_up(rt.settings, o.amount_minor, gate.sent_window_minor)))
+    state = TransferState.COMPLETED.value
+    receipts = [
+        Pending(o.payer.id, "payment.receipt", receipt_fields(
+            "SENT", amount_minor=o.amount_minor, currency=o.currency, memo=o.memo, state=state,
+            balance_after_minor=payer_after, counterparty_id=o.payee_id, counterparty_name=theirs.display_name,
+            at=now)),
+        Pending(o.payee_id, "payment.receipt", receipt_fields(
+            "RECEIVED", amount_minor=o.amount_minor, currency=o.currency, memo=o.memo, state=state,
+            balance_after_minor=payee_after, counterparty_id=o.payer.id, counterparty_name=mine.display_name,
+            at=now))]
+    rows_out = [Pending(uid, MESSAGE_ADDED, {}) for uid in sorted({o.payer.id, o.payee_id})] + receipts
+    sql = _PAY.replace("{MOVEMENT}", movement.ctes(_PAY_FIRST_MOVEMENT_PARAM, transfer="(SELECT id FROM t)",
+                                                   at="$11::timestamptz"))
+    rows = await conn.execute_query_dict(sql, [
+        TransferKind.P2P.value, state, o.payer.id, o.key, o.digest, o.payee_id, o.amount_minor, o.currency, o.memo,
+        payer_after, now, events.LOCK_SPACE, events.lock_keys([o.payer.id, o.payee_id]), conversation_id,
+        MessageKind.TRANSFER.value, o.memo[:200],
+        [p.user_id for p in rows_out], [p.kind for p in rows_out],
+        [events.payload_json(p.payload) if p.payload else None for p in rows_out],
+        *movement.params()])
+    r = rows[0]
+    if not (movement.written(int(r["moved"]), int(r["entries"])) and r["events"] == len(rows_out)
+            and r["touched"] == 1):
+        raise RuntimeError(f"a payment's write was partial: {dict(r)}")  # rolls the transaction back
+    movement.done()
+    transfer = Transfer(
+        id=int(r["id"]), kind=TransferKind.P2P, state=TransferState.COMPLETED, initiator_id=o.payer.id,
+        idempotency_key=o.key, request_fingerprint=o.digest, payer_id=o.payer.id, payee_id=o.payee_id, card_id=None,
+        request_id=None, amount_minor=o.amount_minor, currency=o.currency, memo=o.memo, failure_reason="",
+        initiator_balance_after_minor=payer_after, created_at=now, updated_at=now)
+    transfer._saved_in_db = True
+    return Sent(transfer, mine.account)
 
 
 async def _replay(o: Order, previous_id: int, wallet: LedgerAccount) -> Sent:

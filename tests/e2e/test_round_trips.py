@@ -1,9 +1,7 @@
 """Round trips of one plain sendMoney, counted from PostgreSQL's own statement log (issue 7).
 
 The request path (session, PIN, idempotency, limits, journal, chat message, receipts) must reach the
-server at most twice, the facts read and one call that locks, checks again and writes, in the one
-implicit transaction of that statement (app/payments/transfer_sql.py); with PAY_AT_ONCE off, the
-locked path at most 5 times with exactly one COMMIT. The relay's publishing transaction is counted
+server at most 5 times with exactly one COMMIT; the relay's publishing transaction is counted
 apart. Counted after one warm-up payment, so the pair's conversation exists and the statements are
 prepared, as on a running server.
 """
@@ -11,9 +9,8 @@ prepared, as on a running server.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import pytest
 from tortoise import connections
@@ -23,12 +20,10 @@ from models import Event
 from tests.support import statement_log as log
 from tests.support import wallet_flows as wf
 from tests.support.client import GraphQLClient
-from tests.support.server import RunningServer
 from tests.support.sinks import SmsSink
 
 pytestmark = pytest.mark.postgres
-# The session and its user come from the session cache (app/identity/sessions.py).
-MAX_ROUND_TRIPS = {True: 2, False: 5}  # by PAY_AT_ONCE
+MAX_ROUND_TRIPS = 5  # the session and its user come from the session cache (app/identity/sessions.py)
 
 
 def _is_introspection(s: log.Statement) -> bool:
@@ -71,28 +66,9 @@ async def _settled() -> None:
     raise AssertionError("the relay did not publish")
 
 
-@contextlib.contextmanager
-def paying_at_once(server: RunningServer, on: bool) -> Iterator[None]:
-    """The shared server with PAY_AT_ONCE set (read per request), restored after."""
-    rt = server.runtime
-    before = rt.settings
-    rt.settings = before.model_copy(update={"pay_at_once": on})
-    try:
-        yield
-    finally:
-        rt.settings = before
-
-
-@pytest.mark.parametrize("at_once", [True, False], ids=["at-once", "locked"])
-async def test_a_plain_send_money_is_two_round_trips_in_one_commit(
-        at_once: bool, settings: Settings, server: RunningServer, client: GraphQLClient,
-        new_client: Callable[..., GraphQLClient], sms_sink: SmsSink) -> None:
-    with paying_at_once(server, at_once):
-        await _count_round_trips(at_once, settings, client, new_client, sms_sink)
-
-
-async def _count_round_trips(at_once: bool, settings: Settings, client: GraphQLClient,
-                             new_client: Callable[..., GraphQLClient], sms_sink: SmsSink) -> None:
+async def test_a_plain_send_money_is_at_most_6_round_trips_and_one_commit(
+        settings: Settings, client: GraphQLClient, new_client: Callable[..., GraphQLClient],
+        sms_sink: SmsSink) -> None:
     alice = await wf.funded_user(client, sms_sink, "100.00", name="Alice")
     bob = await wf.wallet_user(new_client(), sms_sink, name="Bob")
     database = log.database_of(settings.database_url)
@@ -128,16 +104,8 @@ async def _count_round_trips(at_once: bool, settings: Settings, client: GraphQLC
         by_kind[kind].extend(group)
     request_path, relay = by_kind["request"], by_kind["relay"]
     listing = "\n".join(f"[{s.pid}] {s.sql[:160]}" for s in request_path)
-    assert len(request_path) <= MAX_ROUND_TRIPS[at_once], f"{len(request_path)} round trips:\n{listing}"
-    commits = sum(s.sql.strip().rstrip(";").upper() == "COMMIT" for s in request_path)
-    if at_once:
-        assert commits == 0, listing
-        assert not any(s.sql.strip().upper().startswith("BEGIN") for s in request_path), listing
-        assert request_path[-1].sql.startswith("SELECT out_id"), listing
-        assert "imwallet_pay_" in request_path[-1].sql, listing
-        assert not any(w in s.sql for s in request_path[:-1] for w in ("INSERT", "UPDATE", "FOR UPDATE")), listing
-    else:
-        assert commits == 1, listing
+    assert len(request_path) <= MAX_ROUND_TRIPS, f"{len(request_path)} round trips:\n{listing}"
+    assert sum(s.sql.strip().rstrip(";").upper() == "COMMIT" for s in request_path) == 1, listing
     assert relay, "the relay published the payment's events"
     assert any("FOR UPDATE SKIP LOCKED" in s.sql for s in relay), "the relay's claim really locks"
     print(f"\nsendMoney request path: {len(request_path)} round trips\n{listing}\nrelay: {len(relay)}")
