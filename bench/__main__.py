@@ -25,7 +25,7 @@ from bench.capture import build_replay, recording, run_replay
 from bench.preflight import check_connections, connections_needed
 from bench.raw import run_raw
 from bench.seed import PIN, Seeded, offset_sequences, seed, settings_from_env
-from bench.stack import PG, POOL_PER_PROCESS, ROOT, Stack
+from bench.stack import PG, POOL_PER_PROCESS, ROOT, Stack, postgres_cpu_seconds
 from bench.workloads import HttpWorkload, directed, http_workloads
 from bench.wrk import Sample, ensure_wrk, run_wrk, write_data
 
@@ -349,7 +349,7 @@ async def measure(name: str, c: int, profile: Profile, stack: Stack, wrk: str, h
         money = name.startswith("raw transfer")
         before = await ledger_totals(check) if money else (0, 0)
         sample = await run_raw(stack.dsn, raw_ops[name], connections=c, seconds=profile.seconds,
-                                  warmup=profile.warmup)
+                               warmup=profile.warmup, database_cpu=postgres_cpu_seconds)
         if money:
             after = await ledger_totals(check)
             ok, detail = await audit_ok()
@@ -363,11 +363,12 @@ async def measure(name: str, c: int, profile: Profile, stack: Stack, wrk: str, h
     target = stack.server if w.target == "product" else stack.peer
 
     async def load() -> Sample:
-        cpu_from = target.cpu_seconds() if target else 0.0
+        cpu_from, pg_from = target.cpu_seconds() if target else 0.0, postgres_cpu_seconds()
         sample = await run_wrk(wrk, url, data_files[name], connections=c, seconds=profile.seconds,
                                warmup=profile.warmup)
         if target:
             sample.cpu_us = 1e6 * (target.cpu_seconds() - cpu_from) / max(1, sample.requests)
+        sample.pg_us = 1e6 * (postgres_cpu_seconds() - pg_from) / max(1, sample.requests)
         return sample
 
     if w.money and w.target == "peer" and peer_check is not None:
@@ -402,6 +403,7 @@ def _line(name: str, c: int, s: Sample) -> None:
     log(f"  {name:30} c={c:<3} {s.throughput:8.1f}/s  p50 {s.p50_ms:7.1f} ms  p99 {s.p99_ms:7.1f} ms"
         + (f"  (whole run {s.total_rate:.1f}/s)" if s.total_rate else "")
         + (f"  {s.cpu_us:.0f} µs CPU/answer" if s.cpu_us else "")
+        + (f"  {s.pg_us:.0f} µs PostgreSQL/answer" if s.pg_us else "")
         + (f"  bad {s.bad}" if s.bad else ""))
 
 

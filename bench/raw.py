@@ -16,13 +16,18 @@ from bench.wrk import Sample
 Op = Callable[[asyncpg.Connection, random.Random], Awaitable[Any]]
 
 
-async def run_raw(dsn: str, op: Op, *, connections: int, seconds: float, warmup: float) -> Sample:
+async def run_raw(dsn: str, op: Op, *, connections: int, seconds: float, warmup: float,
+                  database_cpu: Callable[[], float] | None = None) -> Sample:
     """`connections` workers, each on its own connection (no per-operation checkout); operations
-    completed in the `seconds` after `warmup` are measured, as wrk measures the HTTP workloads."""
+    completed in the `seconds` after `warmup` are measured, as wrk measures the HTTP workloads.
+    `database_cpu`: PostgreSQL's CPU seconds so far, read while this run's connections are open (a
+    backend's CPU leaves the count when it exits), to give the run's `pg_us` per operation."""
     conns = [await asyncpg.connect(dsn) for _ in range(connections)]
     latencies: list[float] = []
     failures: list[str] = []
     done = [0]
+    cpu_from = database_cpu() if database_cpu else 0.0
+    cpu_to = cpu_from
     try:
         window_from = time.perf_counter() + warmup
         stop_at = window_from + seconds
@@ -45,10 +50,11 @@ async def run_raw(dsn: str, op: Op, *, connections: int, seconds: float, warmup:
                     latencies.append(t1 - t0)
 
         await asyncio.gather(*(worker(c, n) for n, c in enumerate(conns)))
+        cpu_to = database_cpu() if database_cpu else 0.0
     finally:
         for c in conns:
             await c.close()
     latencies.sort()
     return Sample(throughput=len(latencies) / seconds, p50_ms=percentile(latencies, 50) * 1000,
                   p99_ms=percentile(latencies, 99) * 1000, ok=done[0], bad=len(failures),
-                  bad_samples=failures)
+                  bad_samples=failures, pg_us=1e6 * (cpu_to - cpu_from) / max(1, done[0]))

@@ -78,12 +78,14 @@ def aggregate(samples: list[dict[str, Any]]) -> dict[str, Any]:
     return {"samples": samples, "throughput": tp[0], "throughput_min": tp[1], "throughput_max": tp[2],
             "p50_ms": summary([s["p50_ms"] for s in samples])[0], "p99_ms": summary([s["p99_ms"] for s in samples])[0],
             "ok": sum(s["ok"] for s in samples), "bad": sum(s["bad"] for s in samples),
-            "cpu_us": summary([s.get("cpu_us", 0.0) for s in samples])[0]}
+            "cpu_us": summary([s.get("cpu_us", 0.0) for s in samples])[0],
+            "pg_us": summary([s.get("pg_us", 0.0) for s in samples])[0]}
 
 
-def _cpu(result: dict[str, Any]) -> str:
-    """The target's CPU per answer (µs), blank for the raw baselines, which run in this process."""
-    cpu = result.get("cpu_us")
+def _cpu(result: dict[str, Any], key: str = "cpu_us") -> str:
+    """CPU per answer (µs): the target's (`cpu_us`, blank for the raw baselines, which run in this
+    process) or PostgreSQL's (`pg_us`, for every workload; blank in runs from before it was measured)."""
+    cpu = result.get(key)
     return f"{cpu:.0f}" if cpu else ""
 
 
@@ -91,15 +93,15 @@ def render(report: dict[str, Any], previous: dict[str, Any] | None = None) -> st
     results: dict[str, dict[str, Any]] = report["results"]
     comps = report["comparisons"]
     lines = []
-    head = f"{'workload':34} {'c':>3} {'ops/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'bad':>5} {'CPU µs':>7}  " \
-           f"{'ratio to baseline: median [min-max]':54} target"
+    head = (f"{'workload':34} {'c':>3} {'ops/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'bad':>5} {'CPU µs':>7} "
+            f"{'PG µs':>6}  {'ratio to baseline: median [min-max]':54} target")
     if previous:
         head += "   vs previous"
     lines += [head, "-" * len(head)]
     for name, r in results.items():
         workload, c = r["workload"], r["concurrency"]
         row = (f"{workload:34} {c:>3} {r['throughput']:8.1f} {r['p50_ms']:8.1f} {r['p99_ms']:8.1f} {r['bad']:>5} "
-               f"{_cpu(r):>7}")
+               f"{_cpu(r):>7} {_cpu(r, 'pg_us'):>6}")
         mine = [x for x in comps if x["workload"] == workload and x["concurrency"] == c]
         first = True
         for comp in mine or [None]:

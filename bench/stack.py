@@ -86,17 +86,32 @@ class Process:
 
     def cpu_seconds(self) -> float:
         """User + system CPU of the process and its children so far."""
-        total = 0
-        for pid in self.pids():
-            with contextlib.suppress(OSError, IndexError, ValueError):
-                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-                total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15)
-        return total / os.sysconf("SC_CLK_TCK")
+        return sum(_cpu_ticks(pid) for pid in self.pids()) / os.sysconf("SC_CLK_TCK")
 
     def tail(self, lines: int = 30) -> str:
         with contextlib.suppress(OSError):
             return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
         return ""
+
+
+def _cpu_ticks(pid: int | str, *, named: str | None = None) -> int:
+    """utime + stime of one process (fields 14 and 15 of /proc/<pid>/stat), 0 if it is gone or, with
+    `named`, if its command is another."""
+    with contextlib.suppress(OSError, IndexError, ValueError):
+        head, tail = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)
+        if named is None or head.split("(", 1)[1] == named:
+            fields = tail.split()
+            return int(fields[11]) + int(fields[12])
+    return 0
+
+
+def postgres_cpu_seconds() -> float:
+    """User + system CPU so far of every PostgreSQL process on this machine (backends, WAL writer,
+    checkpointer, autovacuum): what a workload costs the database, read the same way for the product,
+    the raw baselines and the peer. Processes that ended since are not counted, so a delta is only
+    meaningful over a window in which no backend exits (the pools stay open while one is measured)."""
+    return sum(_cpu_ticks(entry.name, named="postgres") for entry in os.scandir("/proc")
+               if entry.name.isdigit()) / os.sysconf("SC_CLK_TCK")
 
 
 def start(name: str, argv: list[str], *, env: dict[str, str], cwd: Path, logdir: Path) -> Process:

@@ -32,6 +32,9 @@ class Sample:
     # The target's CPU (every process of it) over wrk's whole run, per answer: steadier than throughput
     # on a shared machine whose speed swings run to run, and what an operator pays for.
     cpu_us: float = 0.0
+    # PostgreSQL's CPU over the same window, per answer (bench.stack.postgres_cpu_seconds): on one
+    # machine the database and the server share the cores, so work moved into the database shows here.
+    pg_us: float = 0.0
 
 
 def ensure_wrk() -> str:

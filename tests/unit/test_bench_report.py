@@ -62,20 +62,25 @@ def test_comparisons_judge_targets_at_c50_by_the_median_ratio(tmp_path: Path) ->
     assert json.loads(path.read_text())["comparisons"] == comps
 
 
-def test_the_table_shows_the_targets_cpu_per_answer_and_leaves_it_blank_where_unmeasured() -> None:
+def test_the_table_shows_cpu_per_answer_of_the_target_and_of_postgresql_blank_where_unmeasured() -> None:
     measured = {"throughput": 100.0, "p50_ms": 5.0, "p99_ms": 9.0, "ok": 10, "bad": 0}
     results = {
         report.key("{ __typename }", 50): {"workload": "{ __typename }", "concurrency": 50, **report.aggregate(
-            [{**measured, "cpu_us": 300.0}, {**measured, "cpu_us": 250.0}, {**measured, "cpu_us": 420.0}])},
+            [{**measured, "cpu_us": 300.0, "pg_us": 9.0}, {**measured, "cpu_us": 250.0, "pg_us": 7.0},
+             {**measured, "cpu_us": 420.0, "pg_us": 30.0}])},
         report.key("raw message insert", 50): {"workload": "raw message insert", "concurrency": 50,
-                                               **report.aggregate([measured])},
+                                               **report.aggregate([{**measured, "pg_us": 120.0}])},
+        report.key("login", 50): {"workload": "login", "concurrency": 50, **report.aggregate([measured])},
     }
     rows = report.render({"run": {}, "results": results, "comparisons": [], "latency": [], "checks": []}).splitlines()
     assert "CPU µs" in rows[0]
+    assert "PG µs" in rows[0]
     typename = next(r for r in rows if r.startswith("{ __typename }"))
     raw = next(r for r in rows if r.startswith("raw message insert"))
-    assert typename.split()[-2:] == ["0", "300"]  # bad, then the median of the repetitions' CPU
-    assert raw.split()[-2:] == ["9.0", "0"]  # p99, bad, and nothing for CPU
+    older = next(r for r in rows if r.startswith("login"))
+    assert typename.split()[-3:] == ["0", "300", "9"]  # bad, then the medians of the repetitions' CPU
+    assert raw.split()[-3:] == ["9.0", "0", "120"]  # p99, bad, no target CPU (it runs in the harness), PG's
+    assert older.split()[-2:] == ["9.0", "0"]  # a run from before either was measured: both blank
 
 
 def test_replay_turns_captured_ids_into_roles_and_returned_values() -> None:
