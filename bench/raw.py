@@ -20,8 +20,8 @@ async def run_raw(dsn: str, op: Op, *, connections: int, seconds: float, warmup:
                   database_cpu: Callable[[], float] | None = None) -> Sample:
     """`connections` workers, each on its own connection (no per-operation checkout); operations
     completed in the `seconds` after `warmup` are measured, as wrk measures the HTTP workloads.
-    `database_cpu`: PostgreSQL's CPU seconds so far, read while this run's connections are open (a
-    backend's CPU leaves the count when it exits), to give the run's `pg_us` per operation."""
+    `database_cpu`: PostgreSQL's CPU seconds so far, read while this run's connections are open (so
+    the count does not wait for the postmaster to reap their backends), for the run's `pg_us`."""
     conns = [await asyncpg.connect(dsn) for _ in range(connections)]
     latencies: list[float] = []
     failures: list[str] = []

@@ -94,23 +94,24 @@ class Process:
         return ""
 
 
-def _cpu_ticks(pid: int | str, *, named: str | None = None) -> int:
-    """utime + stime of one process (fields 14 and 15 of /proc/<pid>/stat), 0 if it is gone or, with
-    `named`, if its command is another."""
+def _cpu_ticks(pid: int | str, *, named: str | None = None, reaped: bool = False) -> int:
+    """utime + stime of one process (fields 14 and 15 of /proc/<pid>/stat), with `reaped` also the
+    CPU of its children that ended (cutime + cstime, 16 and 17); 0 if it is gone or, with `named`,
+    if its command is another."""
     with contextlib.suppress(OSError, IndexError, ValueError):
         head, tail = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)
         if named is None or head.split("(", 1)[1] == named:
             fields = tail.split()
-            return int(fields[11]) + int(fields[12])
+            return int(fields[11]) + int(fields[12]) + (int(fields[13]) + int(fields[14]) if reaped else 0)
     return 0
 
 
 def postgres_cpu_seconds() -> float:
-    """User + system CPU so far of every PostgreSQL process on this machine (backends, WAL writer,
-    checkpointer, autovacuum): what a workload costs the database, read the same way for the product,
-    the raw baselines and the peer. Processes that ended since are not counted, so a delta is only
-    meaningful over a window in which no backend exits (the pools stay open while one is measured)."""
-    return sum(_cpu_ticks(entry.name, named="postgres") for entry in os.scandir("/proc")
+    """User + system CPU so far of PostgreSQL on this machine: every postgres process (backends, WAL
+    writer, checkpointer, autovacuum) and, through the postmaster's reaped-children times, those that
+    ended (a closed connection, an autovacuum worker done). What a workload costs the database, read
+    the same way for the product, the raw baselines and the peer."""
+    return sum(_cpu_ticks(entry.name, named="postgres", reaped=True) for entry in os.scandir("/proc")
                if entry.name.isdigit()) / os.sysconf("SC_CLK_TCK")
 
 
