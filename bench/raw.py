@@ -16,18 +16,13 @@ from bench.wrk import Sample
 Op = Callable[[asyncpg.Connection, random.Random], Awaitable[Any]]
 
 
-async def run_raw(dsn: str, op: Op, *, connections: int, seconds: float, warmup: float,
-                  database_cpu: Callable[[], float] | None = None) -> Sample:
+async def run_raw(dsn: str, op: Op, *, connections: int, seconds: float, warmup: float) -> Sample:
     """`connections` workers, each on its own connection (no per-operation checkout); operations
-    completed in the `seconds` after `warmup` are measured, as wrk measures the HTTP workloads.
-    `database_cpu`: PostgreSQL's CPU seconds so far, read while this run's connections are open (so
-    the count does not wait for the postmaster to reap their backends), for the run's `pg_us`."""
+    completed in the `seconds` after `warmup` are measured, as wrk measures the HTTP workloads."""
     conns = [await asyncpg.connect(dsn) for _ in range(connections)]
     latencies: list[float] = []
     failures: list[str] = []
     done = [0]
-    cpu_from = database_cpu() if database_cpu else 0.0
-    cpu_to = cpu_from
     try:
         window_from = time.perf_counter() + warmup
         stop_at = window_from + seconds
@@ -50,11 +45,10 @@ async def run_raw(dsn: str, op: Op, *, connections: int, seconds: float, warmup:
                     latencies.append(t1 - t0)
 
         await asyncio.gather(*(worker(c, n) for n, c in enumerate(conns)))
-        cpu_to = database_cpu() if database_cpu else 0.0
     finally:
         for c in conns:
             await c.close()
     latencies.sort()
     return Sample(throughput=len(latencies) / seconds, p50_ms=percentile(latencies, 50) * 1000,
                   p99_ms=percentile(latencies, 99) * 1000, ok=done[0], bad=len(failures),
-                  bad_samples=failures, pg_us=1e6 * (cpu_to - cpu_from) / max(1, done[0]))
+                  bad_samples=failures, requests=done[0])

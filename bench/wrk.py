@@ -28,7 +28,7 @@ class Sample:
     inflight: list[tuple[str, str]] = field(default_factory=list)  # (token, body) cut off when wrk stopped
     bad_samples: list[str] = field(default_factory=list)
     total_rate: float = 0.0  # every answer over wrk's whole run, warm-up included (for comparison)
-    requests: int = 0  # every answer over wrk's whole run
+    requests: int = 0  # every answer over the whole run (wrk's, or the raw run's), warm-up included
     # The target's CPU (every process of it) over wrk's whole run, per answer: steadier than throughput
     # on a shared machine whose speed swings run to run, and what an operator pays for.
     cpu_us: float = 0.0
